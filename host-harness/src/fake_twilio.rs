@@ -1,0 +1,1511 @@
+//! A fake Twilio REST API (2010-04-01 Messages and Accounts) for tests and the CLI demo.
+//!
+//! [`FakeTwilio`] is a small HTTP/1.1 server (hyper on tokio) that answers the two calls the
+//! SMS plugin makes, shaped like the real `api.twilio.com`:
+//!
+//! * `GET /2010-04-01/Accounts/{AccountSid}.json` — the Account resource (credential check).
+//! * `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` — form-encoded send; answers
+//!   `201` with a Message resource, or a Twilio error JSON
+//!   (`{"code", "message", "more_info", "status"}`) with the matching HTTP status.
+//!
+//! It checks HTTP Basic auth (Account SID + Auth Token, or any configured API key pair),
+//! validates `To`/`From`/`MessagingServiceSid`/`Body` like Twilio does, and honours the
+//! magic numbers of Twilio's test credentials (`+15005550001` … `+15005550009`), so every
+//! synchronous error path of a client can be exercised without a network. Request bodies
+//! may be `Content-Length` or chunked framed (the wasm client uses chunked) and are capped
+//! at 64 KiB (`413` above that).
+//!
+//! Nothing is ever delivered: created messages stay `queued`/`accepted` forever, and no
+//! status callbacks are sent.
+//!
+//! # Use in tests
+//!
+//! ```ignore
+//! let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), "127.0.0.1:0".parse()?).await?;
+//! // point the client at fake.base_url() instead of https://api.twilio.com
+//! // ... exercise the client ...
+//! assert_eq!(fake.messages()[0]["to"], "+15558675310");
+//! assert_eq!(fake.requests()[0].method, "POST");
+//! fake.shutdown().await;
+//! ```
+//!
+//! [`FakeTwilio::requests`] returns every request received (raw de-chunked body included),
+//! [`FakeTwilio::messages`] the Message resources created. Bind to port 0 for an ephemeral
+//! port; the server runs on the caller's tokio runtime and stops on
+//! [`FakeTwilio::shutdown`] or on drop.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Largest request body accepted; larger bodies get `413`.
+const MAX_BODY: usize = 64 * 1024;
+/// How much of an oversized body is read (and discarded) before answering `413`, so the
+/// connection can close cleanly instead of with a reset.
+const MAX_DRAIN: usize = 4 * 1024 * 1024;
+/// Longest message body Twilio accepts (error 21617 above it).
+const MAX_BODY_CHARS: usize = 1600;
+const API_PREFIX: &str = "/2010-04-01/Accounts/";
+/// Fixed creation/update date of the fake Account resource.
+const ACCOUNT_DATE: &str = "Fri, 01 Mar 2024 09:30:00 +0000";
+
+/// Configuration of a [`FakeTwilio`].
+#[derive(Clone)]
+pub struct FakeConfig {
+    /// The only Account SID the fake knows (`AC` + 32 hex in real life; not checked).
+    pub account_sid: String,
+    /// Auth Token accepted as Basic-auth password together with `account_sid`.
+    pub auth_token: String,
+    /// `(API key SID, secret)` pairs also accepted for Basic auth.
+    pub api_keys: Vec<(String, String)>,
+    /// `friendly_name` of the Account resource.
+    pub friendly_name: String,
+    /// `type` of the Account resource (`"Full"` or `"Trial"`).
+    pub account_type: String,
+    /// Computes `num_segments` of a created message from its body.
+    pub segment_counter: fn(&str) -> u32,
+}
+
+impl FakeConfig {
+    /// A config for one account: friendly name "JewelTrak Demo Store", type "Full", no API
+    /// keys, and a built-in GSM-7/UCS-2 segment counter.
+    pub fn new(account_sid: impl Into<String>, auth_token: impl Into<String>) -> Self {
+        FakeConfig {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            api_keys: Vec::new(),
+            friendly_name: "JewelTrak Demo Store".to_owned(),
+            account_type: "Full".to_owned(),
+            segment_counter: default_segment_count,
+        }
+    }
+}
+
+impl fmt::Debug for FakeConfig {
+    // Secrets are redacted so a config can be logged safely.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key_sids: Vec<&str> = self.api_keys.iter().map(|(sid, _)| sid.as_str()).collect();
+        f.debug_struct("FakeConfig")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("api_keys", &key_sids)
+            .field("friendly_name", &self.friendly_name)
+            .field("account_type", &self.account_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP request as the fake received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// Request method, e.g. `"POST"`.
+    pub method: String,
+    /// Path plus query string, as received.
+    pub path: String,
+    /// Header names (lowercase) and values. Order is arrival order, except that repeated
+    /// headers are grouped under the first occurrence of their name.
+    pub headers: Vec<(String, String)>,
+    /// Raw body after de-chunking (for a `413`, only the first 64 KiB).
+    pub body: Vec<u8>,
+}
+
+/// A running fake Twilio server. See the module docs.
+pub struct FakeTwilio {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for FakeTwilio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeTwilio")
+            .field("addr", &self.addr)
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeTwilio {
+    /// Binds `addr` (port 0 picks an ephemeral port) and spawns the accept loop on the
+    /// current tokio runtime.
+    pub async fn start(config: FakeConfig, addr: SocketAddr) -> std::io::Result<FakeTwilio> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config,
+            requests: Mutex::new(Vec::new()),
+            messages: Mutex::new(Vec::new()),
+        });
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
+        Ok(FakeTwilio {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            task: Some(task),
+        })
+    }
+
+    /// The bound address (with the real port when started on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL to use instead of `https://api.twilio.com`, e.g. `http://127.0.0.1:40123`.
+    /// A wildcard bind address is reported as the loopback address.
+    pub fn base_url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Every Message resource created (answered `201`) so far, in order.
+    pub fn messages(&self) -> Vec<Value> {
+        lock(&self.shared.messages).clone()
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for FakeTwilio {
+    fn drop(&mut self) {
+        // Aborting the accept loop also drops its JoinSet, which aborts every connection.
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+struct Shared {
+    config: FakeConfig,
+    requests: Mutex<Vec<RecordedRequest>>,
+    messages: Mutex<Vec<Value>>,
+}
+
+/// Locks ignoring poisoning: the data are plain records, valid even after a panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            // Fires on an explicit stop and when the FakeTwilio is gone.
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+                }
+                // E.g. EMFILE: back off instead of spinning or giving up.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+            // Reap finished connections (a panicking one only ends itself).
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    connections.shutdown().await;
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let service = service_fn(move |request| handle(Arc::clone(&shared), request));
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+enum BodyStatus {
+    Complete,
+    TooLarge,
+    Broken,
+}
+
+/// Reads the whole (de-chunked) body, keeping at most [`MAX_BODY`] bytes.
+async fn read_body(mut body: Incoming) -> (Vec<u8>, BodyStatus) {
+    let mut data = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return (data, BodyStatus::Broken);
+        };
+        if let Ok(chunk) = frame.into_data() {
+            seen = seen.saturating_add(chunk.len());
+            if seen <= MAX_BODY {
+                data.extend_from_slice(&chunk);
+            } else {
+                let room = MAX_BODY.saturating_sub(data.len());
+                data.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                if seen > MAX_DRAIN {
+                    return (data, BodyStatus::TooLarge);
+                }
+            }
+        }
+    }
+    let status = if seen > MAX_BODY {
+        BodyStatus::TooLarge
+    } else {
+        BodyStatus::Complete
+    };
+    (data, status)
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let (body, body_status) = read_body(body).await;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let recorded = RecordedRequest {
+        method: parts.method.as_str().to_owned(),
+        path: path_and_query,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_ascii_lowercase(), value)
+            })
+            .collect(),
+        body: body.clone(),
+    };
+    lock(&shared.requests).push(recorded);
+    Ok(respond(
+        &shared,
+        &parts.method,
+        parts.uri.path(),
+        &parts.headers,
+        &body,
+        &body_status,
+    ))
+}
+
+#[derive(Clone, Copy)]
+enum Resource<'a> {
+    Account(&'a str),
+    Messages(&'a str),
+}
+
+fn route(path: &str) -> Option<Resource<'_>> {
+    let rest = path.strip_prefix(API_PREFIX)?;
+    let (resource, sid) = if let Some(sid) = rest.strip_suffix("/Messages.json") {
+        (Resource::Messages(sid), sid)
+    } else {
+        let sid = rest.strip_suffix(".json")?;
+        (Resource::Account(sid), sid)
+    };
+    (!sid.is_empty() && !sid.contains('/')).then_some(resource)
+}
+
+fn respond(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    body_status: &BodyStatus,
+) -> Response<Full<Bytes>> {
+    let config = &shared.config;
+    let Some(resource) = route(path) else {
+        return not_found(path);
+    };
+    if !authorized(config, headers) {
+        let mut response = twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Twilio API\""),
+        );
+        return response;
+    }
+    let (allowed, sid) = match resource {
+        Resource::Account(sid) => (Method::GET, sid),
+        Resource::Messages(sid) => (Method::POST, sid),
+    };
+    if method != allowed {
+        let mut response =
+            twilio_error(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed");
+        let allow = if allowed == Method::GET {
+            "GET"
+        } else {
+            "POST"
+        };
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+        return response;
+    }
+    match body_status {
+        BodyStatus::Complete => {}
+        BodyStatus::TooLarge => {
+            return twilio_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                413,
+                "Request body exceeds the 65536 byte limit.",
+            );
+        }
+        BodyStatus::Broken => {
+            return twilio_error(
+                StatusCode::BAD_REQUEST,
+                400,
+                "The request body could not be read.",
+            );
+        }
+    }
+    if sid != config.account_sid {
+        return not_found(path);
+    }
+    match resource {
+        Resource::Account(_) => json_response(StatusCode::OK, &account_json(config)),
+        Resource::Messages(_) => create_message(shared, headers, body),
+    }
+}
+
+fn authorized(config: &FakeConfig, headers: &HeaderMap) -> bool {
+    let Some(credentials) = basic_credentials(headers) else {
+        return false;
+    };
+    let Some((user, password)) = credentials.split_once(':') else {
+        return false;
+    };
+    (user == config.account_sid && password == config.auth_token)
+        || config
+            .api_keys
+            .iter()
+            .any(|(sid, secret)| user == sid && password == secret)
+}
+
+/// The decoded `user:password` of a Basic `Authorization` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    String::from_utf8(decoded).ok()
+}
+
+fn account_json(config: &FakeConfig) -> Value {
+    let sid = &config.account_sid;
+    let base = format!("{API_PREFIX}{sid}");
+    json!({
+        "sid": sid,
+        "friendly_name": config.friendly_name,
+        "status": "active",
+        "type": config.account_type,
+        "owner_account_sid": sid,
+        "date_created": ACCOUNT_DATE,
+        "date_updated": ACCOUNT_DATE,
+        "uri": format!("{base}.json"),
+        "subresource_uris": {
+            "messages": format!("{base}/Messages.json"),
+            "incoming_phone_numbers": format!("{base}/IncomingPhoneNumbers.json"),
+            "balance": format!("{base}/Balance.json"),
+        },
+    })
+}
+
+fn create_message(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response<Full<Bytes>> {
+    let config = &shared.config;
+    if !is_form_content_type(headers) {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            20001,
+            "Content-Type must be application/x-www-form-urlencoded.",
+        );
+    }
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    // The first occurrence of a field wins; an empty value counts as absent.
+    let field = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .filter(|value| !value.is_empty())
+    };
+    let from = field("From");
+    let service = field("MessagingServiceSid");
+    let to = field("To");
+    let text = field("Body");
+
+    let bad = |code, message: &str| twilio_error(StatusCode::BAD_REQUEST, code, message);
+
+    // Sender first, as Twilio's test credentials do.
+    if from.is_none() && service.is_none() {
+        return bad(21603, "A 'From' phone number is required.");
+    }
+    if let Some(service) = service
+        && !is_sid(service, "MG")
+    {
+        return bad(21705, "The Messaging Service is invalid.");
+    }
+    match from {
+        Some("+15005550001") => {
+            return bad(
+                21212,
+                "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
+            );
+        }
+        Some("+15005550007") => {
+            return bad(
+                21606,
+                "The 'From' phone number provided is not a valid, message-capable Twilio phone number for this destination/account.",
+            );
+        }
+        _ => {}
+    }
+
+    let Some(to) = to else {
+        return bad(21604, "A 'To' phone number is required.");
+    };
+    let invalid_to = || {
+        bad(
+            21211,
+            &format!("The 'To' number {to} is not a valid phone number."),
+        )
+    };
+    match to {
+        "+15005550001" => return invalid_to(),
+        "+15005550002" => {
+            return bad(
+                21612,
+                "The 'To' phone number is not currently reachable via SMS.",
+            );
+        }
+        "+15005550003" => {
+            return bad(
+                21408,
+                "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+            );
+        }
+        "+15005550004" => return bad(21610, "Attempt to send to unsubscribed recipient"),
+        "+15005550009" => return bad(21614, "'To' number is not a valid mobile number"),
+        _ if !is_e164(to) => return invalid_to(),
+        _ => {}
+    }
+
+    let Some(text) = text else {
+        return bad(21602, "Message body is required.");
+    };
+    if text.chars().count() > MAX_BODY_CHARS {
+        return bad(
+            21617,
+            "The concatenated message body exceeds the 1600 character limit.",
+        );
+    }
+
+    let message_sid = format!("SM{:032x}", rand::random::<u128>());
+    let account_sid = &config.account_sid;
+    let uri_base = format!("{API_PREFIX}{account_sid}/Messages/{message_sid}");
+    let now = rfc2822(unix_now());
+    let message = json!({
+        "sid": message_sid,
+        "account_sid": account_sid,
+        "messaging_service_sid": service,
+        "to": to,
+        "from": from,
+        "body": text,
+        "status": if service.is_some() { "accepted" } else { "queued" },
+        "direction": "outbound-api",
+        "num_segments": (config.segment_counter)(text).to_string(),
+        "num_media": "0",
+        "price": null,
+        "price_unit": "USD",
+        "error_code": null,
+        "error_message": null,
+        "api_version": "2010-04-01",
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": null,
+        "uri": format!("{uri_base}.json"),
+        "subresource_uris": { "media": format!("{uri_base}/Media.json") },
+    });
+    lock(&shared.messages).push(message.clone());
+    json_response(StatusCode::CREATED, &message)
+}
+
+fn is_form_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// `^\+[1-9]\d{6,14}$`
+fn is_e164(number: &str) -> bool {
+    let Some(digits) = number.strip_prefix('+') else {
+        return false;
+    };
+    (7..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+/// `^{prefix}[0-9a-fA-F]{32}$`
+fn is_sid(sid: &str, prefix: &str) -> bool {
+    sid.strip_prefix(prefix)
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn not_found(path: &str) -> Response<Full<Bytes>> {
+    twilio_error(
+        StatusCode::NOT_FOUND,
+        20404,
+        &format!("The requested resource {path} was not found"),
+    )
+}
+
+fn twilio_error(status: StatusCode, code: u32, message: &str) -> Response<Full<Bytes>> {
+    let body = json!({
+        "code": code,
+        "message": message,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status.as_u16(),
+    });
+    json_response(status, &body)
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// Formats Unix seconds as an RFC 2822 date in GMT, the way Twilio does:
+/// `Thu, 24 Aug 2023 05:01:45 +0000`.
+fn rfc2822(secs: u64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs / 86_400;
+    let in_day = secs % 86_400;
+    let weekday = WEEKDAYS[(days % 7) as usize];
+    // Civil-from-days (H. Hinnant), for days since 1970-01-01.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let month = MONTHS[(month - 1) as usize];
+    format!(
+        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} +0000",
+        in_day / 3_600,
+        in_day % 3_600 / 60,
+        in_day % 60
+    )
+}
+
+/// Built-in segment counter: GSM-7 (160 septets single, 153 per part, extension
+/// characters count two) when every character is in the GSM-7 alphabet, otherwise UCS-2
+/// (70 code units single, 67 per part).
+fn default_segment_count(body: &str) -> u32 {
+    const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+                             ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const GSM_EXTENSION: &str = "\u{c}^{}\\[~]|€";
+    let septets: Option<usize> = body
+        .chars()
+        .map(|c| {
+            if GSM_BASIC.contains(c) {
+                Some(1)
+            } else if GSM_EXTENSION.contains(c) {
+                Some(2)
+            } else {
+                None
+            }
+        })
+        .sum();
+    let (units, single, part) = match septets {
+        Some(septets) => (septets, 160, 153),
+        None => (body.encode_utf16().count(), 70, 67),
+    };
+    let segments = if units <= single {
+        1
+    } else {
+        units.div_ceil(part)
+    };
+    u32::try_from(segments).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    const SID: &str = "AC0123456789abcdef0123456789abcdef";
+    const TOKEN: &str = "f00dfeedc0ffee00aa11bb22cc33dd44";
+    const KEY_SID: &str = "SKfedcba9876543210fedcba9876543210";
+    const KEY_SECRET: &str = "key-secret-value";
+    const MG: &str = "MGaaaabbbbccccddddeeeeffff00001111";
+
+    /// Test counter: 160 chars fit one segment, then 153 per segment.
+    fn test_counter(body: &str) -> u32 {
+        let n = body.chars().count() as u32;
+        if n <= 160 { 1 } else { n.div_ceil(153) }
+    }
+
+    async fn start() -> FakeTwilio {
+        let mut config = FakeConfig::new(SID, TOKEN);
+        config
+            .api_keys
+            .push((KEY_SID.to_owned(), KEY_SECRET.to_owned()));
+        config.segment_counter = test_counter;
+        FakeTwilio::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("bind fake")
+    }
+
+    fn basic(user: &str, password: &str) -> String {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        format!("Basic {encoded}")
+    }
+
+    fn good_auth() -> String {
+        basic(SID, TOKEN)
+    }
+
+    fn messages_path() -> String {
+        format!("/2010-04-01/Accounts/{SID}/Messages.json")
+    }
+
+    #[derive(Debug)]
+    struct Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    }
+
+    impl Reply {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_str())
+        }
+
+        fn text(&self) -> &str {
+            std::str::from_utf8(&self.body).expect("utf-8 body")
+        }
+
+        fn json(&self) -> Value {
+            assert_eq!(self.header("content-type"), Some("application/json"));
+            serde_json::from_slice(&self.body).expect("json body")
+        }
+
+        #[track_caller]
+        fn assert_error(&self, status: u16, code: u64, message: &str) {
+            assert_eq!(self.status, status, "body: {}", self.text());
+            let expected = json!({
+                "code": code,
+                "message": message,
+                "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+                "status": status,
+            });
+            assert_eq!(self.json(), expected);
+        }
+    }
+
+    enum Framing {
+        None,
+        Length,
+        Chunked(usize),
+    }
+
+    /// Builds a raw HTTP/1.1 request with `Connection: close`.
+    fn build(
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        framing: Framing,
+    ) -> Vec<u8> {
+        let mut out = format!("{method} {path} HTTP/1.1\r\nHost: api.twilio.test\r\n");
+        for (name, value) in headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        match framing {
+            Framing::None => {}
+            Framing::Length => out.push_str(&format!("Content-Length: {}\r\n", body.len())),
+            Framing::Chunked(_) => out.push_str("Transfer-Encoding: chunked\r\n"),
+        }
+        out.push_str("Connection: close\r\n\r\n");
+        let mut out = out.into_bytes();
+        match framing {
+            Framing::None => {}
+            Framing::Length => out.extend_from_slice(body),
+            Framing::Chunked(size) => {
+                for chunk in body.chunks(size) {
+                    out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                    out.extend_from_slice(chunk);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+            }
+        }
+        out
+    }
+
+    /// Sends raw bytes and reads until the server closes the connection.
+    async fn exchange_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+        let io = async {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            stream.write_all(request).await.expect("write");
+            let mut received = Vec::new();
+            stream.read_to_end(&mut received).await.expect("read");
+            received
+        };
+        tokio::time::timeout(Duration::from_secs(10), io)
+            .await
+            .expect("exchange timed out")
+    }
+
+    /// Parses one response at the start of `raw`; returns it and the unparsed rest.
+    fn parse_reply(raw: &[u8]) -> (Reply, &[u8]) {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("end of headers");
+        let head = std::str::from_utf8(&raw[..end]).expect("ascii head");
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().expect("status line");
+        let mut parts = status_line.splitn(3, ' ');
+        assert_eq!(parts.next(), Some("HTTP/1.1"));
+        let status: u16 = parts.next().expect("code").parse().expect("numeric code");
+        let headers: Vec<(String, String)> = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').expect("header colon");
+                (name.trim().to_ascii_lowercase(), value.trim().to_owned())
+            })
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(name, _)| name == "content-length")
+            .expect("content-length framed response")
+            .1
+            .parse()
+            .expect("numeric length");
+        let rest = &raw[end + 4..];
+        assert!(rest.len() >= length, "truncated body");
+        let reply = Reply {
+            status,
+            headers,
+            body: rest[..length].to_vec(),
+        };
+        (reply, &rest[length..])
+    }
+
+    async fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
+        let raw = exchange_raw(addr, request).await;
+        let (reply, rest) = parse_reply(&raw);
+        assert!(rest.is_empty(), "trailing bytes after response");
+        reply
+    }
+
+    async fn get(fake: &FakeTwilio, path: &str, auth: Option<&str>) -> Reply {
+        let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+        exchange(
+            fake.addr(),
+            &build("GET", path, &headers, b"", Framing::None),
+        )
+        .await
+    }
+
+    /// POSTs a form (Content-Length framed) to the Messages endpoint with good auth.
+    async fn send_form(fake: &FakeTwilio, form: &[(&str, &str)]) -> Reply {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let auth = good_auth();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let request = build(
+            "POST",
+            &messages_path(),
+            &headers,
+            body.as_bytes(),
+            Framing::Length,
+        );
+        exchange(fake.addr(), &request).await
+    }
+
+    fn is_message_sid(sid: &str) -> bool {
+        sid.len() == 34
+            && sid.starts_with("SM")
+            && sid[2..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+
+    #[tokio::test]
+    async fn account_fetch_returns_account_resource() {
+        let fake = start().await;
+        let path = format!("/2010-04-01/Accounts/{SID}.json");
+        let reply = get(&fake, &path, Some(&good_auth())).await;
+        assert_eq!(reply.status, 200);
+        let base = format!("/2010-04-01/Accounts/{SID}");
+        let expected = json!({
+            "sid": SID,
+            "friendly_name": "JewelTrak Demo Store",
+            "status": "active",
+            "type": "Full",
+            "owner_account_sid": SID,
+            "date_created": "Fri, 01 Mar 2024 09:30:00 +0000",
+            "date_updated": "Fri, 01 Mar 2024 09:30:00 +0000",
+            "uri": format!("{base}.json"),
+            "subresource_uris": {
+                "messages": format!("{base}/Messages.json"),
+                "incoming_phone_numbers": format!("{base}/IncomingPhoneNumbers.json"),
+                "balance": format!("{base}/Balance.json"),
+            },
+        });
+        assert_eq!(reply.json(), expected);
+        assert!(!reply.text().contains(TOKEN), "auth token leaked");
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].method, "GET");
+        assert_eq!(requests[0].path, path);
+        assert!(requests[0].body.is_empty());
+        assert!(fake.messages().is_empty());
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn wrong_token_is_401_20003() {
+        let fake = start().await;
+        let path = format!("/2010-04-01/Accounts/{SID}.json");
+        let reply = get(&fake, &path, Some(&basic(SID, "not-the-token"))).await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Basic realm=\"Twilio API\"")
+        );
+        assert_eq!(
+            reply.text(),
+            r#"{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}"#
+        );
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn missing_or_malformed_auth_is_401() {
+        let fake = start().await;
+        let path = format!("/2010-04-01/Accounts/{SID}.json");
+        let token_b64 = base64::engine::general_purpose::STANDARD.encode(TOKEN);
+        let cases: Vec<Option<String>> = vec![
+            None,
+            Some(format!("Bearer {TOKEN}")),
+            Some("Basic !!!not-base64!!!".to_owned()),
+            Some(format!("Basic {token_b64}")), // no colon
+            Some(basic(KEY_SID, TOKEN)),        // key SID with the account token
+            Some(basic(SID, KEY_SECRET)),       // account SID with a key secret
+            Some(basic(&format!("{SID} "), TOKEN)),
+        ];
+        for auth in &cases {
+            let reply = get(&fake, &path, auth.as_deref()).await;
+            reply.assert_error(401, 20003, "Authenticate");
+        }
+        // Auth is checked before the method and the body.
+        let request = build("DELETE", &messages_path(), &[], b"x", Framing::Length);
+        exchange(fake.addr(), &request)
+            .await
+            .assert_error(401, 20003, "Authenticate");
+        assert!(fake.messages().is_empty());
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn api_key_auth_is_accepted() {
+        let fake = start().await;
+        let auth = basic(KEY_SID, KEY_SECRET);
+        let path = format!("/2010-04-01/Accounts/{SID}.json");
+        let reply = get(&fake, &path, Some(&auth)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json()["sid"], SID);
+
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let body = b"To=%2B15558675310&From=%2B15017122661&Body=hi";
+        let request = build("POST", &messages_path(), &headers, body, Framing::Length);
+        let reply = exchange(fake.addr(), &request).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        assert_eq!(fake.messages().len(), 1);
+
+        let reply = get(&fake, &path, Some(&basic(KEY_SID, "wrong"))).await;
+        reply.assert_error(401, 20003, "Authenticate");
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn path_sid_mismatch_is_404() {
+        let fake = start().await;
+        let other = "AC00000000000000000000000000000000";
+        let path = format!("/2010-04-01/Accounts/{other}.json");
+        get(&fake, &path, Some(&good_auth())).await.assert_error(
+            404,
+            20404,
+            &format!("The requested resource /2010-04-01/Accounts/{other}.json was not found"),
+        );
+
+        let auth = good_auth();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let path = format!("/2010-04-01/Accounts/{other}/Messages.json");
+        let body = b"To=%2B15558675310&From=%2B15017122661&Body=hi";
+        let request = build("POST", &path, &headers, body, Framing::Length);
+        exchange(fake.addr(), &request).await.assert_error(
+            404,
+            20404,
+            &format!("The requested resource {path} was not found"),
+        );
+        assert!(fake.messages().is_empty());
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn unknown_path_and_wrong_method() {
+        let fake = start().await;
+        for path in [
+            "/",
+            "/2010-04-01/Accounts/",
+            "/2010-04-01/Accounts/.json",
+            "/2010-04-01/Accounts/AC1/Calls.json",
+            "/2010-04-01/Accounts/AC1/Messages/SM1.json",
+            "/v1/Services",
+        ] {
+            get(&fake, path, Some(&good_auth())).await.assert_error(
+                404,
+                20404,
+                &format!("The requested resource {path} was not found"),
+            );
+        }
+        // Unknown paths are 404 even without credentials.
+        get(&fake, "/nope", None).await.assert_error(
+            404,
+            20404,
+            "The requested resource /nope was not found",
+        );
+
+        let auth = good_auth();
+        let headers = [("Authorization", auth.as_str())];
+        let account = format!("/2010-04-01/Accounts/{SID}.json");
+        let request = build("POST", &account, &headers, b"", Framing::Length);
+        let reply = exchange(fake.addr(), &request).await;
+        reply.assert_error(405, 20004, "Method not allowed");
+        assert_eq!(reply.header("allow"), Some("GET"));
+
+        let reply = get(&fake, &messages_path(), Some(&auth)).await;
+        reply.assert_error(405, 20004, "Method not allowed");
+        assert_eq!(reply.header("allow"), Some("POST"));
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn send_ok_with_chunked_body() {
+        let fake = start().await;
+        let auth = good_auth();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ),
+        ];
+        let body: &[u8] =
+            b"To=%2B15558675310&From=%2B15017122661&Body=Your+ring+is+ready%21+R%C3%A9f+%2342";
+        let path = format!("{}?ignored=1", messages_path());
+        let request = build("POST", &path, &headers, body, Framing::Chunked(7));
+        let reply = exchange(fake.addr(), &request).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let message = reply.json();
+
+        let sid = message["sid"].as_str().expect("sid string");
+        assert!(is_message_sid(sid), "bad sid {sid}");
+        assert_eq!(message["account_sid"], SID);
+        assert_eq!(message["messaging_service_sid"], Value::Null);
+        assert_eq!(message["to"], "+15558675310");
+        assert_eq!(message["from"], "+15017122661");
+        assert_eq!(message["body"], "Your ring is ready! Réf #42");
+        assert_eq!(message["status"], "queued");
+        assert_eq!(message["direction"], "outbound-api");
+        assert_eq!(message["num_segments"], "1");
+        assert_eq!(message["num_media"], "0");
+        assert_eq!(message["price"], Value::Null);
+        assert_eq!(message["price_unit"], "USD");
+        assert_eq!(message["error_code"], Value::Null);
+        assert_eq!(message["error_message"], Value::Null);
+        assert_eq!(message["api_version"], "2010-04-01");
+        assert_eq!(message["date_sent"], Value::Null);
+        let created = message["date_created"].as_str().expect("date string");
+        assert!(
+            created.ends_with(" +0000") && created.len() == 31,
+            "{created}"
+        );
+        assert_eq!(message["date_updated"], created);
+        let uri = format!("/2010-04-01/Accounts/{SID}/Messages/{sid}");
+        assert_eq!(message["uri"], format!("{uri}.json"));
+        assert_eq!(
+            message["subresource_uris"],
+            json!({ "media": format!("{uri}/Media.json") })
+        );
+
+        assert_eq!(fake.messages(), vec![message]);
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1);
+        let recorded = &requests[0];
+        assert_eq!(recorded.method, "POST");
+        assert_eq!(recorded.path, path);
+        assert_eq!(recorded.body, body);
+        let names: Vec<&str> = recorded.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "host",
+                "authorization",
+                "content-type",
+                "transfer-encoding",
+                "connection"
+            ]
+        );
+        assert!(
+            recorded
+                .headers
+                .contains(&("transfer-encoding".to_owned(), "chunked".to_owned()))
+        );
+        assert!(
+            recorded
+                .headers
+                .contains(&("authorization".to_owned(), auth))
+        );
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn send_decodes_form_and_counts_segments() {
+        let fake = start().await;
+        let long = "x".repeat(200);
+        let reply = send_form(
+            &fake,
+            &[
+                ("To", "+442071838750"),
+                ("From", "JewelTrak"),
+                ("Body", &long),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let message = reply.json();
+        assert_eq!(message["num_segments"], "2");
+        assert_eq!(message["from"], "JewelTrak");
+        assert_eq!(message["to"], "+442071838750");
+
+        // '+' is a space, %2B a plus, multi-byte UTF-8 percent-decoded, unknown fields ignored.
+        let auth = good_auth();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "Application/X-WWW-Form-Urlencoded"),
+        ];
+        let body =
+            b"StatusCallback=https%3A%2F%2Fx.test%2Fcb&To=%2B15558675310&From=%2B15017122661\
+                     &Body=a+b%2Bc%20%F0%9F%92%8E&Body=second";
+        let request = build("POST", &messages_path(), &headers, body, Framing::Length);
+        let reply = exchange(fake.addr(), &request).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        assert_eq!(reply.json()["body"], "a b+c 💎");
+        assert_eq!(fake.messages().len(), 2);
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn messaging_service_sender() {
+        let fake = start().await;
+        let reply = send_form(
+            &fake,
+            &[
+                ("To", "+15558675310"),
+                ("MessagingServiceSid", MG),
+                ("Body", "hi"),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let message = reply.json();
+        assert_eq!(message["messaging_service_sid"], MG);
+        assert_eq!(message["from"], Value::Null);
+        assert_eq!(message["status"], "accepted");
+
+        let reply = send_form(
+            &fake,
+            &[
+                ("To", "+15558675310"),
+                ("MessagingServiceSid", "MG123"),
+                ("Body", "hi"),
+            ],
+        )
+        .await;
+        reply.assert_error(400, 21705, "The Messaging Service is invalid.");
+        assert_eq!(fake.messages().len(), 1);
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn magic_numbers() {
+        let fake = start().await;
+        let to_cases = [
+            (
+                "+15005550001",
+                21211,
+                "The 'To' number +15005550001 is not a valid phone number.",
+            ),
+            (
+                "+15005550002",
+                21612,
+                "The 'To' phone number is not currently reachable via SMS.",
+            ),
+            (
+                "+15005550003",
+                21408,
+                "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+            ),
+            (
+                "+15005550004",
+                21610,
+                "Attempt to send to unsubscribed recipient",
+            ),
+            (
+                "+15005550009",
+                21614,
+                "'To' number is not a valid mobile number",
+            ),
+        ];
+        for (to, code, message) in to_cases {
+            let reply = send_form(
+                &fake,
+                &[("To", to), ("From", "+15005550006"), ("Body", "hi")],
+            )
+            .await;
+            reply.assert_error(400, code, message);
+        }
+        let from_cases = [
+            (
+                "+15005550001",
+                21212,
+                "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
+            ),
+            (
+                "+15005550007",
+                21606,
+                "The 'From' phone number provided is not a valid, message-capable Twilio phone number for this destination/account.",
+            ),
+        ];
+        for (from, code, message) in from_cases {
+            // From is checked before To: a bad To does not mask the From error.
+            let reply = send_form(
+                &fake,
+                &[("To", "+15005550002"), ("From", from), ("Body", "hi")],
+            )
+            .await;
+            reply.assert_error(400, code, message);
+        }
+        // The "valid" magic From succeeds.
+        let reply = send_form(
+            &fake,
+            &[
+                ("To", "+15558675310"),
+                ("From", "+15005550006"),
+                ("Body", "hi"),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, 201);
+        assert_eq!(fake.messages().len(), 1);
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn missing_and_invalid_fields() {
+        let fake = start().await;
+        let to = ("To", "+15558675310");
+        let from = ("From", "+15017122661");
+        let body = ("Body", "hi");
+        send_form(&fake, &[from, body]).await.assert_error(
+            400,
+            21604,
+            "A 'To' phone number is required.",
+        );
+        send_form(&fake, &[("To", ""), from, body])
+            .await
+            .assert_error(400, 21604, "A 'To' phone number is required.");
+        send_form(&fake, &[to, body]).await.assert_error(
+            400,
+            21603,
+            "A 'From' phone number is required.",
+        );
+        send_form(&fake, &[body]).await.assert_error(
+            400,
+            21603,
+            "A 'From' phone number is required.",
+        );
+        send_form(&fake, &[to, from])
+            .await
+            .assert_error(400, 21602, "Message body is required.");
+        send_form(&fake, &[to, from, ("Body", "")])
+            .await
+            .assert_error(400, 21602, "Message body is required.");
+        for bad in [
+            "5551234567",
+            "+0123456789",
+            "+12345",
+            "+1234567890123456",
+            "+1 555 123 4567",
+        ] {
+            send_form(&fake, &[("To", bad), from, body])
+                .await
+                .assert_error(
+                    400,
+                    21211,
+                    &format!("The 'To' number {bad} is not a valid phone number."),
+                );
+        }
+        assert!(fake.messages().is_empty());
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn body_length_limit() {
+        let fake = start().await;
+        let to = ("To", "+15558675310");
+        let from = ("From", "+15017122661");
+        let too_long = "é".repeat(1601);
+        send_form(&fake, &[to, from, ("Body", &too_long)])
+            .await
+            .assert_error(
+                400,
+                21617,
+                "The concatenated message body exceeds the 1600 character limit.",
+            );
+        let max = "é".repeat(1600);
+        let reply = send_form(&fake, &[to, from, ("Body", &max)]).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        assert_eq!(reply.json()["num_segments"], "11");
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn wrong_content_type_is_400() {
+        let fake = start().await;
+        let auth = good_auth();
+        for content_type in [Some("application/json"), None] {
+            let mut headers = vec![("Authorization", auth.as_str())];
+            if let Some(content_type) = content_type {
+                headers.push(("Content-Type", content_type));
+            }
+            let body = br#"{"To":"+15558675310","From":"+15017122661","Body":"hi"}"#;
+            let request = build("POST", &messages_path(), &headers, body, Framing::Length);
+            exchange(fake.addr(), &request).await.assert_error(
+                400,
+                20001,
+                "Content-Type must be application/x-www-form-urlencoded.",
+            );
+        }
+        assert!(fake.messages().is_empty());
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_413() {
+        let fake = start().await;
+        let auth = good_auth();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let body = format!(
+            "To=%2B15558675310&From=%2B15017122661&Body={}",
+            "a".repeat(MAX_BODY)
+        );
+        for framing in [Framing::Length, Framing::Chunked(4096)] {
+            let request = build("POST", &messages_path(), &headers, body.as_bytes(), framing);
+            exchange(fake.addr(), &request).await.assert_error(
+                413,
+                413,
+                "Request body exceeds the 65536 byte limit.",
+            );
+        }
+        // Exactly at the cap is read fine (and then rejected by Twilio's own 1600 limit).
+        let body = format!(
+            "To=%2B15558675310&From=%2B15017122661&Body={}",
+            "a".repeat(100)
+        );
+        let padded = format!("{body}&Pad={}", "p".repeat(MAX_BODY - body.len() - 5));
+        assert_eq!(padded.len(), MAX_BODY);
+        let request = build(
+            "POST",
+            &messages_path(),
+            &headers,
+            padded.as_bytes(),
+            Framing::Chunked(1000),
+        );
+        assert_eq!(exchange(fake.addr(), &request).await.status, 201);
+        let requests = fake.requests();
+        assert_eq!(requests[0].body.len(), MAX_BODY);
+        assert_eq!(requests[2].body, padded.as_bytes());
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn keep_alive_serves_several_requests() {
+        let fake = start().await;
+        let auth = good_auth();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let body = b"To=%2B15558675310&From=%2B15017122661&Body=one";
+        // First request without `Connection: close` (strip it), second one closes.
+        let first = build(
+            "POST",
+            &messages_path(),
+            &headers,
+            body,
+            Framing::Chunked(5),
+        );
+        let first = String::from_utf8(first)
+            .expect("ascii")
+            .replace("Connection: close\r\n", "");
+        let mut pipeline = first.into_bytes();
+        pipeline.extend(build(
+            "GET",
+            &format!("/2010-04-01/Accounts/{SID}.json"),
+            &[("Authorization", auth.as_str())],
+            b"",
+            Framing::None,
+        ));
+        let raw = exchange_raw(fake.addr(), &pipeline).await;
+        let (first, rest) = parse_reply(&raw);
+        let (second, rest) = parse_reply(rest);
+        assert!(rest.is_empty());
+        assert_eq!(first.status, 201);
+        assert_eq!(second.status, 200);
+        assert_eq!(fake.requests().len(), 2);
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn shutdown_and_drop_stop_listening() {
+        let fake = start().await;
+        let addr = fake.addr();
+        assert_eq!(fake.base_url(), format!("http://127.0.0.1:{}", addr.port()));
+        assert_ne!(addr.port(), 0);
+        fake.shutdown().await;
+        assert!(TcpStream::connect(addr).await.is_err());
+
+        let fake = start().await;
+        let addr = fake.addr();
+        drop(fake);
+        let mut refused = false;
+        for _ in 0..100 {
+            if TcpStream::connect(addr).await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(refused, "still accepting after drop");
+    }
+
+    #[test]
+    fn rfc2822_dates() {
+        assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(rfc2822(1_692_853_305), "Thu, 24 Aug 2023 05:01:45 +0000");
+        assert_eq!(rfc2822(1_709_285_400), ACCOUNT_DATE);
+        assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn default_segment_counter() {
+        assert_eq!(default_segment_count(""), 1);
+        assert_eq!(default_segment_count(&"a".repeat(160)), 1);
+        assert_eq!(default_segment_count(&"a".repeat(161)), 2);
+        assert_eq!(default_segment_count(&"€".repeat(80)), 1);
+        assert_eq!(default_segment_count(&"€".repeat(81)), 2);
+        assert_eq!(default_segment_count(&"ł".repeat(70)), 1);
+        assert_eq!(default_segment_count(&"ł".repeat(71)), 2);
+        assert_eq!(default_segment_count(&"💎".repeat(35)), 1);
+        assert_eq!(default_segment_count(&"💎".repeat(36)), 2);
+    }
+
+    #[test]
+    fn config_debug_redacts_secrets() {
+        let mut config = FakeConfig::new(SID, TOKEN);
+        config
+            .api_keys
+            .push((KEY_SID.to_owned(), KEY_SECRET.to_owned()));
+        let text = format!("{config:?}");
+        assert!(text.contains(SID) && text.contains(KEY_SID));
+        assert!(!text.contains(TOKEN) && !text.contains(KEY_SECRET));
+    }
+}

@@ -1,0 +1,341 @@
+//! The store's Twilio credentials: format checks, Basic auth, masking, and the stored form.
+//!
+//! Formats are checked offline before anything is sent, so a mistyped paste is caught with a
+//! message naming the field. Secrets never appear in `Debug` output.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::error::{CredentialField, Error};
+use super::phone;
+
+/// How the plugin authenticates to Twilio.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Auth {
+    /// The account's Auth Token: Basic auth as `AccountSid:AuthToken`.
+    AuthToken(String),
+    /// An API key: Basic auth as `KeySid:KeySecret`.
+    ApiKey {
+        /// `SK` + 32 hex.
+        sid: String,
+        /// The key's secret.
+        secret: String,
+    },
+}
+
+/// Who the texts come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    /// The store's Twilio number in E.164; sent as `From`.
+    Number(String),
+    /// A Messaging Service SID (`MG` + 32 hex); sent as `MessagingServiceSid`.
+    MessagingService(String),
+}
+
+impl Sender {
+    /// The sender as the store sees it: the number, or the service SID.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Sender::Number(s) | Sender::MessagingService(s) => s,
+        }
+    }
+}
+
+/// Credentials whose formats have been checked.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// `AC` + 32 hex.
+    pub account_sid: String,
+    /// Token or API key.
+    pub auth: Auth,
+    /// The sender.
+    pub sender: Sender,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.auth {
+            Auth::AuthToken(_) => "auth-token(<redacted>)".to_string(),
+            Auth::ApiKey { sid, .. } => format!("api-key({sid}, <redacted>)"),
+        };
+        f.debug_struct("Credentials")
+            .field("account_sid", &self.account_sid)
+            .field("auth", &auth)
+            .field("sender", &self.sender)
+            .finish()
+    }
+}
+
+/// `prefix` followed by exactly 32 hex digits.
+fn check_sid(value: &str, prefix: &str, field: CredentialField) -> Result<(), Error> {
+    let problem = |reason: String| Error::InvalidCredential { field, reason };
+    let label = field.label();
+    if value.is_empty() {
+        return Err(problem(format!(
+            "it is empty. Paste the {label} from your Twilio Console."
+        )));
+    }
+    if !value.starts_with(prefix) {
+        return Err(problem(format!(
+            "it should start with {prefix}. Copy the {label} again from your Twilio Console."
+        )));
+    }
+    let len = value.chars().count();
+    if len != 34 {
+        return Err(problem(format!(
+            "it should be 34 characters ({prefix} and 32 letters or digits); this one has {len}. \
+             Copy it again from your Twilio Console."
+        )));
+    }
+    if let Some(bad) = value[2..].chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(problem(format!(
+            "'{bad}' can't appear in it: after {prefix} come only the digits 0-9 and letters a-f."
+        )));
+    }
+    Ok(())
+}
+
+/// An Auth Token: 32 hex digits.
+fn check_token(value: &str) -> Result<(), Error> {
+    let problem = |reason: &str| Error::InvalidCredential {
+        field: CredentialField::AuthToken,
+        reason: reason.to_string(),
+    };
+    if value.is_empty() {
+        return Err(problem(
+            "it is empty. Click the eye icon next to the Auth Token in your Twilio Console \
+             to reveal it, then copy it.",
+        ));
+    }
+    if value.len() != 32 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(problem(
+            "it should be 32 letters and digits (0-9, a-f). Click the eye icon in your Twilio \
+             Console to reveal the whole token, then copy it again.",
+        ));
+    }
+    Ok(())
+}
+
+/// An API key secret: 32 letters and digits.
+fn check_key_secret(value: &str) -> Result<(), Error> {
+    if value.len() != 32 || !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::InvalidCredential {
+            field: CredentialField::ApiKeySecret,
+            reason: "it should be 32 letters and digits, as Twilio showed it when the key was \
+                     created. A lost secret can't be shown again: create a new API key."
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+impl Credentials {
+    /// Checks every field's format and returns the cleaned credentials. Surrounding white
+    /// space (a common paste accident, and a cause of Twilio's 20003) is removed first. The
+    /// sender may be a number in any format `phone::normalize` accepts, or an `MG` SID.
+    pub fn parse(account_sid: &str, auth: Auth, sender: &str) -> Result<Credentials, Error> {
+        let account_sid = account_sid.trim().to_string();
+        check_sid(&account_sid, "AC", CredentialField::AccountSid)?;
+        let auth = match auth {
+            Auth::AuthToken(token) => {
+                let token = token.trim().to_string();
+                check_token(&token)?;
+                Auth::AuthToken(token)
+            }
+            Auth::ApiKey { sid, secret } => {
+                let (sid, secret) = (sid.trim().to_string(), secret.trim().to_string());
+                check_sid(&sid, "SK", CredentialField::ApiKeySid)?;
+                check_key_secret(&secret)?;
+                Auth::ApiKey { sid, secret }
+            }
+        };
+        let sender = sender.trim();
+        let sender = if sender.starts_with("MG") {
+            check_sid(sender, "MG", CredentialField::Sender)?;
+            Sender::MessagingService(sender.to_string())
+        } else {
+            let number = phone::normalize(sender).map_err(|reason| Error::InvalidCredential {
+                field: CredentialField::Sender,
+                reason: format!(
+                    "{reason} Use your Twilio number in +15551234567 format, or a Messaging \
+                     Service SID (MG…)."
+                ),
+            })?;
+            Sender::Number(number)
+        };
+        Ok(Credentials {
+            account_sid,
+            auth,
+            sender,
+        })
+    }
+
+    /// The `Authorization` header value.
+    pub fn authorization(&self) -> String {
+        let (user, pass) = match &self.auth {
+            Auth::AuthToken(token) => (self.account_sid.as_str(), token.as_str()),
+            Auth::ApiKey { sid, secret } => (sid.as_str(), secret.as_str()),
+        };
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        format!("Basic {encoded}")
+    }
+
+    /// The Account SID with all but its last four characters hidden: `AC…9f3a`.
+    pub fn masked_sid(&self) -> String {
+        mask_sid(&self.account_sid)
+    }
+}
+
+/// `AC…` and the last four characters of a SID.
+pub fn mask_sid(sid: &str) -> String {
+    let tail: String = sid
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{}…{tail}", sid.get(..2).unwrap_or(""))
+}
+
+/// What the plugin keeps in the host's secret store under [`SECRET_NAME`]: one JSON value,
+/// so connecting replaces it in a single write and nothing is left half-stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredConnection {
+    /// The checked credentials.
+    pub credentials: Credentials,
+    /// The account's friendly name as Twilio reported it at connect time.
+    pub friendly_name: String,
+}
+
+/// The secret's name in the host's store.
+pub const SECRET_NAME: &str = "twilio-connection";
+
+impl StoredConnection {
+    /// The value to store.
+    pub fn to_secret(&self) -> String {
+        // Serializing plain strings and enums cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a stored value; `None` when it is not one this plugin wrote.
+    pub fn from_secret(value: &str) -> Option<StoredConnection> {
+        serde_json::from_str(value).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SID: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaa9f3a";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    fn field_of(e: Error) -> CredentialField {
+        match e {
+            Error::InvalidCredential { field, .. } => field,
+            other => panic!("expected invalid-credential, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_and_cleans() {
+        let c = Credentials::parse(
+            &format!(" {SID}\n"),
+            Auth::AuthToken(format!("{TOKEN} ")),
+            "(555) 123-4567",
+        )
+        .unwrap();
+        assert_eq!(c.account_sid, SID);
+        assert_eq!(c.sender, Sender::Number("+15551234567".into()));
+        assert_eq!(c.masked_sid(), "AC…9f3a");
+        // base64("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaa9f3a:0123456789abcdef0123456789abcdef")
+        assert_eq!(
+            c.authorization(),
+            "Basic QUNhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhOWYzYTowMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg=="
+        );
+    }
+
+    #[test]
+    fn each_field_is_named() {
+        let token = || Auth::AuthToken(TOKEN.into());
+        assert_eq!(
+            field_of(Credentials::parse("AC123", token(), "+15551234567").unwrap_err()),
+            CredentialField::AccountSid
+        );
+        let e = Credentials::parse("AC123", token(), "+15551234567").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The Account SID doesn't look right: it should be 34 characters (AC and 32 letters \
+             or digits); this one has 5. Copy it again from your Twilio Console."
+        );
+        assert_eq!(
+            field_of(
+                Credentials::parse(SID, Auth::AuthToken("abc".into()), "+15551234567").unwrap_err()
+            ),
+            CredentialField::AuthToken
+        );
+        assert_eq!(
+            field_of(Credentials::parse(SID, token(), "12").unwrap_err()),
+            CredentialField::Sender
+        );
+        let key = Auth::ApiKey {
+            sid: "SK00000000000000000000000000000000".into(),
+            secret: "short".into(),
+        };
+        assert_eq!(
+            field_of(Credentials::parse(SID, key, "+15551234567").unwrap_err()),
+            CredentialField::ApiKeySecret
+        );
+        let bad_sid = Auth::ApiKey {
+            sid: "AC00000000000000000000000000000000".into(),
+            secret: "s".repeat(32),
+        };
+        assert_eq!(
+            field_of(Credentials::parse(SID, bad_sid, "+15551234567").unwrap_err()),
+            CredentialField::ApiKeySid
+        );
+        assert_eq!(
+            field_of(
+                Credentials::parse(&SID.replace('a', "g"), token(), "+15551234567").unwrap_err()
+            ),
+            CredentialField::AccountSid
+        );
+    }
+
+    #[test]
+    fn api_key_and_messaging_service() {
+        let c = Credentials::parse(
+            SID,
+            Auth::ApiKey {
+                sid: "SK00000000000000000000000000000001".into(),
+                secret: "abcdefghijklmnopqrstuvwxyz012345".into(),
+            },
+            "MG00000000000000000000000000000002",
+        )
+        .unwrap();
+        assert_eq!(
+            c.sender,
+            Sender::MessagingService("MG00000000000000000000000000000002".into())
+        );
+        assert!(c.authorization().starts_with("Basic U0sw"));
+    }
+
+    #[test]
+    fn debug_hides_secrets_and_stored_form_round_trips() {
+        let c = Credentials::parse(SID, Auth::AuthToken(TOKEN.into()), "+15551234567").unwrap();
+        assert!(!format!("{c:?}").contains(TOKEN));
+        let stored = StoredConnection {
+            credentials: c,
+            friendly_name: "Gems & Co".into(),
+        };
+        let back = StoredConnection::from_secret(&stored.to_secret()).unwrap();
+        assert_eq!(back, stored);
+        assert!(!format!("{back:?}").contains(TOKEN));
+        assert_eq!(StoredConnection::from_secret("not json"), None);
+    }
+}

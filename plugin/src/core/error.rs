@@ -1,0 +1,280 @@
+//! The plugin's one error type, and the sentences store staff read for it.
+//!
+//! Every case mirrors a case of the WIT `error` variant one to one (the component glue converts
+//! between them without logic). Messages follow the store-facing help article's tone: say what
+//! happened, then what to do about it.
+
+use std::fmt;
+
+/// Which credential field a format problem is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialField {
+    /// The Account SID.
+    AccountSid,
+    /// The Auth Token.
+    AuthToken,
+    /// The API key SID.
+    ApiKeySid,
+    /// The API key secret.
+    ApiKeySecret,
+    /// The sender number or Messaging Service SID.
+    Sender,
+}
+
+impl CredentialField {
+    /// The field's name as the Twilio Console labels it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CredentialField::AccountSid => "Account SID",
+            CredentialField::AuthToken => "Auth Token",
+            CredentialField::ApiKeySid => "API key SID",
+            CredentialField::ApiKeySecret => "API key secret",
+            CredentialField::Sender => "phone number",
+        }
+    }
+}
+
+/// An error Twilio returned, as its JSON body and HTTP status described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwilioError {
+    /// Twilio's error code, when the body had one.
+    pub code: Option<u32>,
+    /// Twilio's own message (or a description of the response when it had none).
+    pub message: String,
+    /// Twilio's documentation link for the code.
+    pub more_info: Option<String>,
+    /// The HTTP status of the response.
+    pub http_status: u16,
+}
+
+/// Everything that can go wrong in the plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// No credentials are stored.
+    NotConnected,
+    /// A credential is not in Twilio's format; found before any request.
+    InvalidCredential {
+        /// The field at fault.
+        field: CredentialField,
+        /// What is wrong with it and how to fix it.
+        reason: String,
+    },
+    /// Twilio rejected the credentials (20003 / HTTP 401).
+    CredentialsRejected,
+    /// The phone number cannot become E.164; the text says why.
+    InvalidPhone(String),
+    /// The body is empty or only white space.
+    EmptyBody,
+    /// The body has more than 1600 characters; the payload is its length.
+    BodyTooLong(u32),
+    /// Twilio cannot deliver SMS to the number (21612, 21614).
+    RecipientUnreachable(TwilioError),
+    /// The recipient opted out with STOP (21610).
+    RecipientOptedOut,
+    /// The account may not text the destination's country (21408).
+    RegionNotPermitted,
+    /// Twilio asked to slow down (429 / 20429), with the seconds it asked to wait.
+    RateLimited(Option<u32>),
+    /// The request left but no answer came: the message may have been sent.
+    OutcomeUnknown(String),
+    /// The host's network policy refused the destination.
+    DeniedByHost(String),
+    /// Any other error Twilio returned.
+    Twilio(TwilioError),
+    /// The request did not reach Twilio; safe to retry.
+    Network(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// The longest body Twilio accepts, in characters.
+pub const MAX_BODY_CHARS: usize = 1600;
+
+impl Error {
+    /// The case's stable name, as in the WIT variant (`recipient-opted-out`). Hosts and the
+    /// audit log use it as the error's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotConnected => "not-connected",
+            Error::InvalidCredential { .. } => "invalid-credential",
+            Error::CredentialsRejected => "credentials-rejected",
+            Error::InvalidPhone(_) => "invalid-phone",
+            Error::EmptyBody => "empty-body",
+            Error::BodyTooLong(_) => "body-too-long",
+            Error::RecipientUnreachable(_) => "recipient-unreachable",
+            Error::RecipientOptedOut => "recipient-opted-out",
+            Error::RegionNotPermitted => "region-not-permitted",
+            Error::RateLimited(_) => "rate-limited",
+            Error::OutcomeUnknown(_) => "outcome-unknown",
+            Error::DeniedByHost(_) => "denied-by-host",
+            Error::Twilio(_) => "twilio",
+            Error::Network(_) => "network",
+            Error::Other(_) => "other",
+        }
+    }
+
+    /// The Twilio error code behind this error, when Twilio gave one (or the case stands for
+    /// exactly one code).
+    pub fn twilio_code(&self) -> Option<u32> {
+        match self {
+            Error::CredentialsRejected => Some(20003),
+            Error::RecipientOptedOut => Some(21610),
+            Error::RegionNotPermitted => Some(21408),
+            Error::RecipientUnreachable(e) | Error::Twilio(e) => e.code,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotConnected => f.write_str(
+                "Twilio is not connected yet. Paste your Account SID, Auth Token and phone \
+                 number in the Twilio settings and click Connect Twilio.",
+            ),
+            Error::InvalidCredential { field, reason } => {
+                write!(f, "The {} doesn't look right: {reason}", field.label())
+            }
+            Error::CredentialsRejected => f.write_str(
+                "Twilio rejected these credentials. Double-check the Account SID (starts with \
+                 AC, 34 chars) and Auth Token. Both come from your Twilio Console home page.",
+            ),
+            Error::InvalidPhone(reason) => write!(f, "That phone number can't be texted: {reason}"),
+            Error::EmptyBody => f.write_str("The message is empty. Type a message to send."),
+            Error::BodyTooLong(n) => write!(
+                f,
+                "The message is {n} characters long; Twilio accepts at most {MAX_BODY_CHARS}. \
+                 Shorten it or split it into two texts."
+            ),
+            Error::RecipientUnreachable(_) => f.write_str(
+                "The 'To' phone number is not currently reachable via SMS. Common causes: it's \
+                 a landline, the recipient has blocked your number, or the number is on a \
+                 do-not-text list. Check Twilio's Messaging Logs for the specific error.",
+            ),
+            Error::RecipientOptedOut => f.write_str(
+                "This customer has opted out of texts from your number (they replied STOP). \
+                 They won't receive messages from you until they text START.",
+            ),
+            Error::RegionNotPermitted => f.write_str(
+                "Your Twilio account isn't allowed to text this country. Turn the country on \
+                 in the Twilio Console under Messaging → Settings → Geo permissions.",
+            ),
+            Error::RateLimited(Some(secs)) => write!(
+                f,
+                "Twilio is busy with too many requests from your account. Nothing was sent; \
+                 try again in {secs} seconds."
+            ),
+            Error::RateLimited(None) => f.write_str(
+                "Twilio is busy with too many requests from your account. Nothing was sent; \
+                 try again in a minute.",
+            ),
+            Error::OutcomeUnknown(detail) => write!(
+                f,
+                "The message went to Twilio but no answer came back ({detail}), so it may or \
+                 may not have been sent. Check Twilio's Messaging Logs before sending it again."
+            ),
+            Error::DeniedByHost(detail) => write!(
+                f,
+                "This system does not allow the SMS plugin to reach {detail}. Nothing was \
+                 sent; ask your administrator to check the plugin's network permissions."
+            ),
+            Error::Twilio(e) => write_twilio(f, e),
+            Error::Network(detail) => write!(
+                f,
+                "Couldn't reach Twilio ({detail}). Nothing was sent; check the internet \
+                 connection and try again."
+            ),
+            Error::Other(detail) => write!(f, "Something went wrong: {detail}"),
+        }
+    }
+}
+
+/// Plain words for the Twilio codes a store meets most; Twilio's own message otherwise.
+fn write_twilio(f: &mut fmt::Formatter<'_>, e: &TwilioError) -> fmt::Result {
+    let advice = match e.code {
+        Some(21606) | Some(21212) => Some(
+            "Your sender number isn't a message-capable Twilio number on this account. Check \
+             that the phone number in the Twilio settings is one you bought in Twilio.",
+        ),
+        Some(21608) => Some(
+            "Your Twilio trial account can only text numbers you have verified in the Twilio \
+             Console. Verify this number, or upgrade the account.",
+        ),
+        Some(20404) => Some(
+            "Twilio could not find this account. Check the Account SID in the Twilio settings.",
+        ),
+        Some(21617) => Some("The message is too long for Twilio. Shorten it and try again."),
+        _ => None,
+    };
+    match advice {
+        Some(text) => f.write_str(text)?,
+        None => write!(f, "Twilio could not send this message: {}", e.message)?,
+    }
+    match e.code {
+        Some(code) => write!(f, " (Twilio error {code}, HTTP {})", e.http_status),
+        None => write!(f, " (HTTP {})", e.http_status),
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_article_wording_is_kept() {
+        assert!(
+            Error::CredentialsRejected
+                .to_string()
+                .starts_with("Twilio rejected these credentials")
+        );
+        let unreachable = Error::RecipientUnreachable(TwilioError {
+            code: Some(21612),
+            message: String::new(),
+            more_info: None,
+            http_status: 400,
+        });
+        assert!(
+            unreachable
+                .to_string()
+                .starts_with("The 'To' phone number is not currently reachable via SMS")
+        );
+        assert_eq!(unreachable.twilio_code(), Some(21612));
+    }
+
+    #[test]
+    fn twilio_errors_name_the_code() {
+        let e = Error::Twilio(TwilioError {
+            code: Some(21606),
+            message: "The 'From' phone number provided is not valid".into(),
+            more_info: None,
+            http_status: 400,
+        });
+        assert_eq!(
+            e.to_string(),
+            "Your sender number isn't a message-capable Twilio number on this account. Check \
+             that the phone number in the Twilio settings is one you bought in Twilio. \
+             (Twilio error 21606, HTTP 400)"
+        );
+        let unknown = Error::Twilio(TwilioError {
+            code: None,
+            message: "Service Unavailable".into(),
+            more_info: None,
+            http_status: 503,
+        });
+        assert_eq!(
+            unknown.to_string(),
+            "Twilio could not send this message: Service Unavailable (HTTP 503)"
+        );
+    }
+
+    #[test]
+    fn kinds_match_the_wit_case_names() {
+        assert_eq!(Error::RecipientOptedOut.kind(), "recipient-opted-out");
+        assert_eq!(Error::BodyTooLong(1601).kind(), "body-too-long");
+        assert_eq!(Error::RateLimited(Some(3)).twilio_code(), None);
+        assert_eq!(Error::RegionNotPermitted.twilio_code(), Some(21408));
+    }
+}

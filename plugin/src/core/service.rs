@@ -1,0 +1,510 @@
+//! The plugin's operations (connect, send, test, …) over an abstract [`Host`].
+//!
+//! Everything here is decisions: which checks run, in what order, what is stored and what is
+//! audited. The effects (secrets, audit rows, HTTP) go through [`Host`], which the component
+//! implements with its WIT imports and wasi:http, and tests implement with a fake.
+
+use super::credentials::{Auth, Credentials, SECRET_NAME, StoredConnection, mask_sid};
+use super::error::{Error, MAX_BODY_CHARS};
+use super::phone;
+use super::segments;
+use super::twilio::{self, HttpRequest, HttpResponse, Receipt};
+
+/// Why a request produced no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// The host's policy refused the destination (wasi:http `HTTP-request-denied`).
+    Denied(String),
+    /// The request never reached the server (DNS failure, connection refused, …): safe to retry.
+    NotSent(String),
+    /// The request may have reached the server but no complete answer came back.
+    NoAnswer(String),
+}
+
+/// What the plugin attempted, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// A staff member's one-off text.
+    Send,
+    /// The "Send Test SMS" button.
+    Test,
+}
+
+/// One audit row: never the body text, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// What was attempted.
+    pub action: AuditAction,
+    /// The recipient in E.164, or as typed when it could not be normalized.
+    pub to: String,
+    /// The body's length in characters.
+    pub body_length: u32,
+    /// Billable segments as counted before sending.
+    pub segments: u32,
+    /// The acting staff user.
+    pub user: String,
+    /// Twilio's message SID on success.
+    pub message_sid: Option<String>,
+    /// Twilio's status on success, `failed` otherwise.
+    pub status: String,
+    /// The error's kind on failure.
+    pub error_kind: Option<String>,
+    /// Twilio's error code, when there was one.
+    pub twilio_code: Option<u32>,
+}
+
+/// The effects the plugin needs from its host.
+pub trait Host {
+    /// Reads a secret.
+    fn get_secret(&self, name: &str) -> Option<String>;
+    /// Stores a secret; an error means nothing changed.
+    fn set_secret(&self, name: &str, value: &str) -> Result<(), String>;
+    /// Removes a secret.
+    fn delete_secret(&self, name: &str) -> Result<(), String>;
+    /// Reads a host setting.
+    fn get_config(&self, key: &str) -> Option<String>;
+    /// Appends an audit row.
+    fn record_audit(&self, entry: AuditEntry);
+    /// Performs one HTTP request.
+    fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// The account `connect` proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedAccount {
+    /// `AC…9f3a`
+    pub masked_sid: String,
+    /// The account's name in Twilio.
+    pub friendly_name: String,
+    /// `active`, `suspended` or `closed`.
+    pub status: String,
+    /// `Trial` or `Full`.
+    pub account_type: String,
+    /// The stored sender.
+    pub sender: String,
+}
+
+/// What the settings card shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectionStatus {
+    /// Whether credentials are stored.
+    pub connected: bool,
+    /// `AC…9f3a`, when connected.
+    pub masked_sid: Option<String>,
+    /// The sender, when connected.
+    pub sender: Option<String>,
+    /// The account's name, when connected.
+    pub friendly_name: Option<String>,
+}
+
+/// Host setting: the store's name, used in the test message.
+pub const CONFIG_STORE_NAME: &str = "store-name";
+/// Host setting: `true` to replace look-alike characters before sending.
+pub const CONFIG_SMART_ENCODING: &str = "smart-encoding";
+
+fn stored(host: &impl Host) -> Option<StoredConnection> {
+    host.get_secret(SECRET_NAME)
+        .as_deref()
+        .and_then(StoredConnection::from_secret)
+}
+
+/// Checks formats, proves the credentials against Twilio, then stores them. On any failure
+/// the credentials stored before (if any) are left as they were.
+pub fn connect(
+    host: &impl Host,
+    account_sid: &str,
+    auth: Auth,
+    sender: &str,
+) -> Result<ConnectedAccount, Error> {
+    let credentials = Credentials::parse(account_sid, auth, sender)?;
+    let response = host
+        .http(&twilio::fetch_account_request(&credentials))
+        .map_err(|e| match e {
+            TransportError::Denied(d) => Error::DeniedByHost(d),
+            // A GET changes nothing at Twilio: whether or not it arrived, trying again is safe.
+            TransportError::NotSent(d) | TransportError::NoAnswer(d) => Error::Network(d),
+        })?;
+    let account = twilio::parse_account_response(&response)?;
+    let connection = StoredConnection {
+        credentials,
+        friendly_name: account.friendly_name.clone(),
+    };
+    host.set_secret(SECRET_NAME, &connection.to_secret())
+        .map_err(|e| Error::Other(format!("the credentials could not be saved: {e}")))?;
+    Ok(ConnectedAccount {
+        masked_sid: connection.credentials.masked_sid(),
+        friendly_name: account.friendly_name,
+        status: account.status,
+        account_type: account.account_type,
+        sender: connection.credentials.sender.as_str().to_string(),
+    })
+}
+
+/// Forgets the stored credentials.
+pub fn disconnect(host: &impl Host) -> Result<(), Error> {
+    host.delete_secret(SECRET_NAME)
+        .map_err(|e| Error::Other(format!("the credentials could not be removed: {e}")))
+}
+
+/// Whether credentials are stored.
+pub fn status(host: &impl Host) -> ConnectionStatus {
+    match stored(host) {
+        Some(c) => ConnectionStatus {
+            connected: true,
+            masked_sid: Some(mask_sid(&c.credentials.account_sid)),
+            sender: Some(c.credentials.sender.as_str().to_string()),
+            friendly_name: Some(c.friendly_name),
+        },
+        None => ConnectionStatus::default(),
+    }
+}
+
+/// Sends `body` to `to` and records the attempt, whatever its outcome, in the audit log.
+pub fn send(
+    host: &impl Host,
+    action: AuditAction,
+    to: &str,
+    body: &str,
+    user: &str,
+) -> Result<Receipt, Error> {
+    let smart = host
+        .get_config(CONFIG_SMART_ENCODING)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let text = if smart {
+        segments::smart_encode(body)
+    } else {
+        std::borrow::Cow::Borrowed(body)
+    };
+    let body_length = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+    let mut entry = AuditEntry {
+        action,
+        to: to.trim().to_string(),
+        body_length,
+        segments: 0,
+        user: user.to_string(),
+        message_sid: None,
+        status: "failed".into(),
+        error_kind: None,
+        twilio_code: None,
+    };
+    let result = attempt(host, &mut entry, to, &text);
+    match &result {
+        Ok(receipt) => {
+            entry.message_sid = Some(receipt.sid.clone());
+            entry.status = receipt.status.clone();
+        }
+        Err(e) => {
+            entry.error_kind = Some(e.kind().to_string());
+            entry.twilio_code = e.twilio_code();
+        }
+    }
+    host.record_audit(entry);
+    result
+}
+
+fn attempt(
+    host: &impl Host,
+    entry: &mut AuditEntry,
+    to: &str,
+    text: &str,
+) -> Result<Receipt, Error> {
+    let connection = stored(host).ok_or(Error::NotConnected)?;
+    let to = phone::normalize(to).map_err(Error::InvalidPhone)?;
+    entry.to.clone_from(&to);
+    if text.trim().is_empty() {
+        return Err(Error::EmptyBody);
+    }
+    if entry.body_length as usize > MAX_BODY_CHARS {
+        return Err(Error::BodyTooLong(entry.body_length));
+    }
+    entry.segments = segments::count(text).segments;
+    let request = twilio::send_message_request(&connection.credentials, &to, text);
+    let response = host.http(&request).map_err(|e| match e {
+        TransportError::Denied(d) => Error::DeniedByHost(d),
+        TransportError::NotSent(d) => Error::Network(d),
+        TransportError::NoAnswer(d) => Error::OutcomeUnknown(d),
+    })?;
+    twilio::parse_send_response(&response)
+}
+
+/// The fixed text of the "Send Test SMS" button.
+pub fn test_message(host: &impl Host) -> String {
+    let store = host
+        .get_config(CONFIG_STORE_NAME)
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| stored(host).map(|c| c.friendly_name))
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "your store".into());
+    format!(
+        "Test message from {}: texting through Twilio works.",
+        store.trim()
+    )
+}
+
+/// Sends the test message.
+pub fn test(host: &impl Host, to: &str, user: &str) -> Result<Receipt, Error> {
+    let body = test_message(host);
+    send(host, AuditAction::Test, to, &body, user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    const SID: &str = "AC00000000000000000000000000000001";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    /// A host with an in-memory secret store and a scripted HTTP answer.
+    #[derive(Default)]
+    struct FakeHost {
+        secrets: RefCell<HashMap<String, String>>,
+        config: HashMap<String, String>,
+        audit: RefCell<Vec<AuditEntry>>,
+        requests: RefCell<Vec<HttpRequest>>,
+        answer: RefCell<Option<Result<HttpResponse, TransportError>>>,
+        refuse_writes: bool,
+    }
+
+    impl FakeHost {
+        fn answering(status: u16, body: &str) -> FakeHost {
+            let host = FakeHost::default();
+            host.answer_with(status, body);
+            host
+        }
+        fn answer_with(&self, status: u16, body: &str) {
+            *self.answer.borrow_mut() = Some(Ok(HttpResponse {
+                status,
+                headers: vec![],
+                body: body.as_bytes().to_vec(),
+            }));
+        }
+        fn connected() -> FakeHost {
+            let host = FakeHost::answering(
+                200,
+                r#"{"sid":"AC1","friendly_name":"Gems & Co","status":"active","type":"Full"}"#,
+            );
+            connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap();
+            host.requests.borrow_mut().clear();
+            host
+        }
+    }
+
+    impl Host for FakeHost {
+        fn get_secret(&self, name: &str) -> Option<String> {
+            self.secrets.borrow().get(name).cloned()
+        }
+        fn set_secret(&self, name: &str, value: &str) -> Result<(), String> {
+            if self.refuse_writes {
+                return Err("disk full".into());
+            }
+            self.secrets.borrow_mut().insert(name.into(), value.into());
+            Ok(())
+        }
+        fn delete_secret(&self, name: &str) -> Result<(), String> {
+            self.secrets.borrow_mut().remove(name);
+            Ok(())
+        }
+        fn get_config(&self, key: &str) -> Option<String> {
+            self.config.get(key).cloned()
+        }
+        fn record_audit(&self, entry: AuditEntry) {
+            self.audit.borrow_mut().push(entry);
+        }
+        fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.requests.borrow_mut().push(request.clone());
+            self.answer
+                .borrow()
+                .clone()
+                .unwrap_or(Err(TransportError::NotSent("no answer scripted".into())))
+        }
+    }
+
+    #[test]
+    fn connect_stores_only_after_twilio_accepts() {
+        let host = FakeHost::answering(
+            401,
+            r#"{"code":20003,"message":"Authenticate","status":401}"#,
+        );
+        let e = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
+        assert_eq!(e, Error::CredentialsRejected);
+        assert!(host.secrets.borrow().is_empty());
+
+        let host = FakeHost::connected();
+        let before = host.secrets.borrow().clone();
+        host.answer_with(
+            401,
+            r#"{"code":20003,"message":"Authenticate","status":401}"#,
+        );
+        let other = "AC00000000000000000000000000000002";
+        assert_eq!(
+            connect(&host, other, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err(),
+            Error::CredentialsRejected
+        );
+        assert_eq!(*host.secrets.borrow(), before, "old credentials kept");
+        let s = status(&host);
+        assert_eq!(s.masked_sid.as_deref(), Some("AC…0001"));
+        assert_eq!(s.friendly_name.as_deref(), Some("Gems & Co"));
+    }
+
+    #[test]
+    fn bad_format_makes_no_request() {
+        let host = FakeHost::answering(200, "{}");
+        let e = connect(&host, "AC12", Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
+        assert_eq!(e.kind(), "invalid-credential");
+        assert!(host.requests.borrow().is_empty());
+    }
+
+    #[test]
+    fn failed_save_is_an_error() {
+        let host = FakeHost {
+            refuse_writes: true,
+            ..FakeHost::answering(200, r#"{"sid":"AC1"}"#)
+        };
+        let e = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
+        assert_eq!(
+            e,
+            Error::Other("the credentials could not be saved: disk full".into())
+        );
+    }
+
+    #[test]
+    fn send_audits_success() {
+        let host = FakeHost::connected();
+        host.answer_with(
+            201,
+            r#"{"sid":"SMabc","to":"+15551234567","status":"queued","num_segments":"1"}"#,
+        );
+        let r = send(
+            &host,
+            AuditAction::Send,
+            "(555) 123-4567",
+            "Ring ready",
+            "alice",
+        )
+        .unwrap();
+        assert_eq!(r.sid, "SMabc");
+        assert_eq!(
+            host.audit.borrow().as_slice(),
+            &[AuditEntry {
+                action: AuditAction::Send,
+                to: "+15551234567".into(),
+                body_length: 10,
+                segments: 1,
+                user: "alice".into(),
+                message_sid: Some("SMabc".into()),
+                status: "queued".into(),
+                error_kind: None,
+                twilio_code: None,
+            }]
+        );
+    }
+
+    #[test]
+    fn refusals_before_any_request_are_audited() {
+        let host = FakeHost::connected();
+        let long = "a".repeat(1601);
+        let cases: [(&str, &str, Error); 3] = [
+            (
+                "555",
+                "hi",
+                Error::InvalidPhone(phone::normalize("555").unwrap_err()),
+            ),
+            ("+15551234567", "  ", Error::EmptyBody),
+            ("+15551234567", &long, Error::BodyTooLong(1601)),
+        ];
+        for (to, body, expected) in cases {
+            assert_eq!(
+                send(&host, AuditAction::Send, to, body, "bob").unwrap_err(),
+                expected
+            );
+        }
+        assert!(host.requests.borrow().is_empty());
+        let kinds: Vec<_> = host
+            .audit
+            .borrow()
+            .iter()
+            .map(|e| e.error_kind.clone().unwrap())
+            .collect();
+        assert_eq!(kinds, ["invalid-phone", "empty-body", "body-too-long"]);
+        assert_eq!(host.audit.borrow()[0].to, "555");
+        assert_eq!(host.audit.borrow()[2].body_length, 1601);
+    }
+
+    #[test]
+    fn not_connected_and_transport_errors() {
+        let host = FakeHost::default();
+        assert_eq!(
+            send(&host, AuditAction::Send, "+15551234567", "hi", "u").unwrap_err(),
+            Error::NotConnected
+        );
+        let host = FakeHost::connected();
+        for (transport, expected) in [
+            (
+                TransportError::Denied("evil.example:443".into()),
+                Error::DeniedByHost("evil.example:443".into()),
+            ),
+            (
+                TransportError::NotSent("refused".into()),
+                Error::Network("refused".into()),
+            ),
+            (
+                TransportError::NoAnswer("timeout".into()),
+                Error::OutcomeUnknown("timeout".into()),
+            ),
+        ] {
+            *host.answer.borrow_mut() = Some(Err(transport));
+            assert_eq!(
+                send(&host, AuditAction::Send, "+15551234567", "hi", "u").unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(
+            host.audit.borrow().last().unwrap().error_kind.as_deref(),
+            Some("outcome-unknown")
+        );
+    }
+
+    #[test]
+    fn twilio_error_code_lands_in_audit() {
+        let host = FakeHost::connected();
+        host.answer_with(
+            400,
+            r#"{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}"#,
+        );
+        let e = test(&host, "+15005550004", "carol").unwrap_err();
+        assert_eq!(e, Error::RecipientOptedOut);
+        let row = host.audit.borrow()[0].clone();
+        assert_eq!(row.action, AuditAction::Test);
+        assert_eq!(row.twilio_code, Some(21610));
+        assert_eq!(row.error_kind.as_deref(), Some("recipient-opted-out"));
+    }
+
+    #[test]
+    fn test_message_names_the_store() {
+        let host = FakeHost::connected();
+        assert_eq!(
+            test_message(&host),
+            "Test message from Gems & Co: texting through Twilio works."
+        );
+        let mut host = FakeHost::connected();
+        host.config
+            .insert(CONFIG_STORE_NAME.into(), "Rings R Us".into());
+        assert_eq!(
+            test_message(&host),
+            "Test message from Rings R Us: texting through Twilio works."
+        );
+        assert_eq!(
+            test_message(&FakeHost::default()),
+            "Test message from your store: texting through Twilio works."
+        );
+    }
+
+    #[test]
+    fn disconnect_forgets() {
+        let host = FakeHost::connected();
+        disconnect(&host).unwrap();
+        assert_eq!(status(&host), ConnectionStatus::default());
+    }
+}
