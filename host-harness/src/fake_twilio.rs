@@ -78,13 +78,11 @@ pub struct FakeConfig {
     pub friendly_name: String,
     /// `type` of the Account resource (`"Full"` or `"Trial"`).
     pub account_type: String,
-    /// Computes `num_segments` of a created message from its body.
-    pub segment_counter: fn(&str) -> u32,
 }
 
 impl FakeConfig {
     /// A config for one account: friendly name "JewelTrak Demo Store", type "Full", no API
-    /// keys, and a built-in GSM-7/UCS-2 segment counter.
+    /// keys.
     pub fn new(account_sid: impl Into<String>, auth_token: impl Into<String>) -> Self {
         FakeConfig {
             account_sid: account_sid.into(),
@@ -92,7 +90,6 @@ impl FakeConfig {
             api_keys: Vec::new(),
             friendly_name: "JewelTrak Demo Store".to_owned(),
             account_type: "Full".to_owned(),
-            segment_counter: default_segment_count,
         }
     }
 }
@@ -546,7 +543,7 @@ fn create_message(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response
         "body": text,
         "status": if service.is_some() { "accepted" } else { "queued" },
         "direction": "outbound-api",
-        "num_segments": (config.segment_counter)(text).to_string(),
+        "num_segments": sms_plugin::core::segments::count(text).segments.to_string(),
         "num_media": "0",
         "price": null,
         "price_unit": "USD",
@@ -652,37 +649,6 @@ fn rfc2822(secs: u64) -> String {
     )
 }
 
-/// Built-in segment counter: GSM-7 (160 septets single, 153 per part, extension
-/// characters count two) when every character is in the GSM-7 alphabet, otherwise UCS-2
-/// (70 code units single, 67 per part).
-fn default_segment_count(body: &str) -> u32 {
-    const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-                             ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-    const GSM_EXTENSION: &str = "\u{c}^{}\\[~]|€";
-    let septets: Option<usize> = body
-        .chars()
-        .map(|c| {
-            if GSM_BASIC.contains(c) {
-                Some(1)
-            } else if GSM_EXTENSION.contains(c) {
-                Some(2)
-            } else {
-                None
-            }
-        })
-        .sum();
-    let (units, single, part) = match septets {
-        Some(septets) => (septets, 160, 153),
-        None => (body.encode_utf16().count(), 70, 67),
-    };
-    let segments = if units <= single {
-        1
-    } else {
-        units.div_ceil(part)
-    };
-    u32::try_from(segments).unwrap_or(u32::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,18 +660,11 @@ mod tests {
     const KEY_SECRET: &str = "key-secret-value";
     const MG: &str = "MGaaaabbbbccccddddeeeeffff00001111";
 
-    /// Test counter: 160 chars fit one segment, then 153 per segment.
-    fn test_counter(body: &str) -> u32 {
-        let n = body.chars().count() as u32;
-        if n <= 160 { 1 } else { n.div_ceil(153) }
-    }
-
     async fn start() -> FakeTwilio {
         let mut config = FakeConfig::new(SID, TOKEN);
         config
             .api_keys
             .push((KEY_SID.to_owned(), KEY_SECRET.to_owned()));
-        config.segment_counter = test_counter;
         FakeTwilio::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .expect("bind fake")
@@ -1483,19 +1442,6 @@ mod tests {
         assert_eq!(rfc2822(1_692_853_305), "Thu, 24 Aug 2023 05:01:45 +0000");
         assert_eq!(rfc2822(1_709_285_400), ACCOUNT_DATE);
         assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
-    }
-
-    #[test]
-    fn default_segment_counter() {
-        assert_eq!(default_segment_count(""), 1);
-        assert_eq!(default_segment_count(&"a".repeat(160)), 1);
-        assert_eq!(default_segment_count(&"a".repeat(161)), 2);
-        assert_eq!(default_segment_count(&"€".repeat(80)), 1);
-        assert_eq!(default_segment_count(&"€".repeat(81)), 2);
-        assert_eq!(default_segment_count(&"ł".repeat(70)), 1);
-        assert_eq!(default_segment_count(&"ł".repeat(71)), 2);
-        assert_eq!(default_segment_count(&"💎".repeat(35)), 1);
-        assert_eq!(default_segment_count(&"💎".repeat(36)), 2);
     }
 
     #[test]

@@ -1,0 +1,99 @@
+//! Builds the plugin for `wasm32-wasip2` so the harness binary embeds the component it was
+//! built with (the pattern of wasmtime's `crates/test-programs`).
+//!
+//! The guest is built by a child `cargo` in its own target directory (`target/guest`): the
+//! outer build holds the lock on the main one. Variables that the outer build (clippy,
+//! coverage, a `--target` flag) sets for itself are removed from the child's environment.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("host-harness sits in the workspace");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+
+    for watched in ["plugin/src", "plugin/Cargo.toml", "wit", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+
+    println!(
+        "cargo:rustc-env=WASMTIME_VERSION={}",
+        locked_version(&workspace.join("Cargo.lock"), "wasmtime")
+    );
+
+    let guest_target = guest_target_dir(&out_dir, workspace);
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args([
+            "build",
+            "--package",
+            "sms-plugin",
+            "--target",
+            "wasm32-wasip2",
+        ])
+        .args(["--profile", "wasm-release", "--locked", "--target-dir"])
+        .arg(&guest_target);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .expect("could not run cargo to build the plugin");
+    if !status.success() {
+        panic!(
+            "building the plugin for wasm32-wasip2 failed. If the target is missing, run \
+             `rustup target add wasm32-wasip2`."
+        );
+    }
+    let built = guest_target.join("wasm32-wasip2/wasm-release/sms_plugin.wasm");
+    std::fs::copy(&built, out_dir.join("sms_plugin.wasm"))
+        .unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+}
+
+/// `<target>/guest`, where `<target>` is the outer build's target directory (found above
+/// `OUT_DIR`, which is `<target>/<profile>/build/<pkg>-<hash>/out`).
+fn guest_target_dir(out_dir: &Path, workspace: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|target| target.join("guest"))
+        .unwrap_or_else(|| workspace.join("target/guest"))
+}
+
+/// The version of `package` that Cargo.lock pins (keys the compiled-component cache).
+fn locked_version(lock: &Path, package: &str) -> String {
+    let text = std::fs::read_to_string(lock).unwrap_or_default();
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != wanted {
+            continue;
+        }
+        if let Some(version) = lines
+            .next()
+            .and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return version.trim_matches('"').to_string();
+        }
+    }
+    "unknown".to_string()
+}

@@ -1,0 +1,470 @@
+//! Where the plugin's HTTP may go.
+//!
+//! wasi:http is the plugin's only way out, and this module is the only gate on it
+//! (`WasiCtx`'s socket checks do not apply to wasi:http). A request leaves only when its
+//! scheme, host and port, parsed separately, equal one of the granted [`Origin`]s; everything
+//! else is answered with wasi:http's `HTTP-request-denied`. By default the grant is
+//! `https://api.twilio.com:443` alone.
+//!
+//! For tests and demos, a [`Rewrite`] sends requests for Twilio's origin to a fake instead
+//! (and fixes the `Host` header to match), so the plugin's own code is the same as in
+//! production.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::BodyExt as _;
+use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
+
+/// Twilio's REST API origin: the one destination the plugin needs.
+pub const TWILIO_ORIGIN: &str = "https://api.twilio.com:443";
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP (only for local fakes).
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// A scheme, host and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The host, lowercase, without brackets for IPv6.
+    pub host: String,
+    /// The port (the scheme's default when none was written).
+    pub port: u16,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        if self.host.contains(':') {
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Why a URL could not be read as an origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginError(String);
+
+impl fmt::Display for OriginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OriginError {}
+
+impl FromStr for Origin {
+    type Err = OriginError;
+
+    /// Parses `scheme://host[:port]` (a trailing `/` is allowed; no path, query, user or
+    /// wildcard).
+    fn from_str(text: &str) -> Result<Origin, OriginError> {
+        let err = |why: &str| {
+            OriginError(format!(
+                "'{text}' is not a usable destination: {why}. Write it as scheme://host:port, \
+                 for example http://127.0.0.1:4010"
+            ))
+        };
+        let url = url::Url::parse(text.trim()).map_err(|e| err(&e.to_string()))?;
+        let scheme = match url.scheme() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            other => {
+                return Err(err(&format!(
+                    "the scheme must be http or https, not '{other}'"
+                )));
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(err("it must not contain a user name or password"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(err("it must not have a path, query or fragment"));
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) => {
+                if d.contains('*') {
+                    return Err(err("wildcards are not allowed"));
+                }
+                d.to_ascii_lowercase()
+            }
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(err("it has no host")),
+        };
+        Ok(Origin {
+            port: url.port().unwrap_or(scheme.default_port()),
+            scheme,
+            host,
+        })
+    }
+}
+
+impl Origin {
+    /// The origin of a request URI, when it has scheme and host.
+    pub fn of_uri(uri: &http::Uri) -> Option<Origin> {
+        let scheme = match uri.scheme_str()? {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            _ => return None,
+        };
+        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+        Some(Origin {
+            port: uri.port_u16().unwrap_or(scheme.default_port()),
+            scheme,
+            host: host.to_ascii_lowercase(),
+        })
+    }
+
+    /// `host:port` as it goes in a URI authority or `Host` header.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Requests for `from` go to `to` instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The origin the plugin addresses.
+    pub from: Origin,
+    /// Where such requests really go.
+    pub to: Origin,
+}
+
+/// What the policy decided for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Send it, to `target` when the destination is rewritten.
+    Allow {
+        /// The rewritten destination, if any.
+        target: Option<Origin>,
+    },
+    /// Refuse it; the text names the destination and says how to allow it.
+    Deny(String),
+}
+
+/// The plugin's outbound grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundPolicy {
+    /// The granted origins; empty denies everything.
+    pub grants: Vec<Origin>,
+    /// An optional redirection of a granted origin (for a fake Twilio).
+    pub rewrite: Option<Rewrite>,
+}
+
+impl Default for OutboundPolicy {
+    /// Twilio's REST API only.
+    fn default() -> Self {
+        OutboundPolicy {
+            grants: vec![twilio_origin()],
+            rewrite: None,
+        }
+    }
+}
+
+/// `https://api.twilio.com:443`.
+pub fn twilio_origin() -> Origin {
+    Origin {
+        scheme: Scheme::Https,
+        host: "api.twilio.com".into(),
+        port: 443,
+    }
+}
+
+impl OutboundPolicy {
+    /// The default grant, with Twilio's origin sent to `fake` instead.
+    pub fn with_fake_twilio(fake: Origin) -> OutboundPolicy {
+        OutboundPolicy {
+            grants: vec![twilio_origin()],
+            rewrite: Some(Rewrite {
+                from: twilio_origin(),
+                to: fake,
+            }),
+        }
+    }
+
+    /// Decides one request by its URI.
+    pub fn decide(&self, uri: &http::Uri) -> Decision {
+        let Some(origin) = Origin::of_uri(uri) else {
+            return Decision::Deny(format!(
+                "'{uri}' has no http(s) scheme and host, so it matches no grant"
+            ));
+        };
+        if !self.grants.contains(&origin) {
+            let granted = if self.grants.is_empty() {
+                "nothing is granted".to_string()
+            } else {
+                let list: Vec<String> = self.grants.iter().map(Origin::to_string).collect();
+                format!("granted: {}", list.join(", "))
+            };
+            return Decision::Deny(format!("{origin} is not granted to the plugin ({granted})"));
+        }
+        let target = self
+            .rewrite
+            .as_ref()
+            .filter(|r| r.from == origin)
+            .map(|r| r.to.clone());
+        Decision::Allow { target }
+    }
+}
+
+/// A refused request, as the host logs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// The method and URI the plugin asked for.
+    pub request: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// Connect, first-byte and between-bytes timeouts for the plugin's requests. wasi-http's
+/// defaults are 600 s; a store clerk waits seconds, not minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the connection.
+    pub connect: Duration,
+    /// From the request being sent to the response's first byte.
+    pub first_byte: Duration,
+    /// Between two chunks of the response.
+    pub between_bytes: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            between_bytes: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How much of a refused request's body is read (and dropped) before answering.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+/// How long draining a refused request's body may take.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The wasi:http hooks that enforce an [`OutboundPolicy`] on one store.
+pub struct PolicyHooks {
+    policy: Arc<OutboundPolicy>,
+    timeouts: Timeouts,
+    denials: Arc<Mutex<Vec<Denial>>>,
+}
+
+impl PolicyHooks {
+    /// Hooks for one store; refusals are appended to `denials`.
+    pub fn new(
+        policy: Arc<OutboundPolicy>,
+        timeouts: Timeouts,
+        denials: Arc<Mutex<Vec<Denial>>>,
+    ) -> PolicyHooks {
+        PolicyHooks {
+            policy,
+            timeouts,
+            denials,
+        }
+    }
+}
+
+type ResponseFuture = Box<
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+/// The smaller of the guest's timeout and the host's.
+fn cap(guest: Option<Duration>, host: Duration) -> Option<Duration> {
+    Some(guest.map_or(host, |g| g.min(host)))
+}
+
+impl WasiHttpHooks for PolicyHooks {
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> ResponseFuture {
+        let decision = self.policy.decide(request.uri());
+        let options = options.unwrap_or_default();
+        let options = RequestOptions {
+            connect_timeout: cap(options.connect_timeout, self.timeouts.connect),
+            first_byte_timeout: cap(options.first_byte_timeout, self.timeouts.first_byte),
+            between_bytes_timeout: cap(options.between_bytes_timeout, self.timeouts.between_bytes),
+        };
+        let denials = self.denials.clone();
+        Box::new(async move {
+            let target = match decision {
+                Decision::Allow { target } => target,
+                Decision::Deny(reason) => {
+                    let described = format!("{} {}", request.method(), request.uri());
+                    // A p2 guest writes the body after calling `handle`: read it (bounded)
+                    // so the guest sees the refusal rather than a closed stream.
+                    let body = request.into_body();
+                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain(body, DRAIN_LIMIT)).await;
+                    eprintln!("host-harness: refused the plugin's request {described}: {reason}");
+                    if let Ok(mut log) = denials.lock() {
+                        log.push(Denial {
+                            request: described,
+                            reason,
+                        });
+                    }
+                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+                }
+            };
+            if let Some(target) = target {
+                let mut parts = request.uri().clone().into_parts();
+                parts.scheme = Some(match target.scheme {
+                    Scheme::Http => http::uri::Scheme::HTTP,
+                    Scheme::Https => http::uri::Scheme::HTTPS,
+                });
+                parts.authority = Some(
+                    target
+                        .authority()
+                        .parse()
+                        .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?,
+                );
+                *request.uri_mut() = http::Uri::from_parts(parts)
+                    .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                let host = http::HeaderValue::from_str(&target.authority())
+                    .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                request.headers_mut().insert(http::header::HOST, host);
+            }
+            let (response, io) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            Ok((
+                response.map(|b| b.boxed_unsync()),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+/// Reads and drops up to `limit` bytes of a body.
+async fn drain(mut body: WasiBody, limit: usize) {
+    let mut seen = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(data) = frame.data_ref() {
+            seen += data.len();
+            if seen > limit {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(s: &str) -> Origin {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_scheme_host_and_port_separately() {
+        assert_eq!(origin("https://api.twilio.com"), twilio_origin());
+        assert_eq!(origin("https://API.Twilio.com:443/"), twilio_origin());
+        assert_eq!(
+            origin("http://127.0.0.1:4010").to_string(),
+            "http://127.0.0.1:4010"
+        );
+        assert_eq!(origin("http://[::1]:80").authority(), "[::1]:80");
+        for bad in [
+            "api.twilio.com",
+            "ftp://api.twilio.com",
+            "https://*.twilio.com",
+            "https://user:pw@api.twilio.com",
+            "https://api.twilio.com/2010-04-01",
+        ] {
+            let e = bad.parse::<Origin>().unwrap_err().to_string();
+            assert!(e.contains("scheme://host:port"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn default_grant_is_twilio_only() {
+        let policy = OutboundPolicy::default();
+        let allow = |u: &str| policy.decide(&u.parse().unwrap());
+        assert_eq!(
+            allow("https://api.twilio.com/2010-04-01/Accounts/AC1.json"),
+            Decision::Allow { target: None }
+        );
+        assert_eq!(
+            allow("https://api.twilio.com:443/x"),
+            Decision::Allow { target: None }
+        );
+        assert_eq!(
+            allow("http://api.twilio.com/x"),
+            Decision::Deny(
+                "http://api.twilio.com:80 is not granted to the plugin (granted: \
+                 https://api.twilio.com:443)"
+                    .into()
+            )
+        );
+        for uri in [
+            "https://api.twilio.com:8443/x",
+            "https://evil.example/x",
+            "https://api.twilio.com.evil.example/x",
+            "https://127.0.0.1/x",
+        ] {
+            assert!(matches!(allow(uri), Decision::Deny(_)), "{uri}");
+        }
+    }
+
+    #[test]
+    fn empty_grant_denies_all_and_rewrite_targets_the_fake() {
+        let none = OutboundPolicy {
+            grants: vec![],
+            rewrite: None,
+        };
+        assert_eq!(
+            none.decide(&"https://api.twilio.com/".parse().unwrap()),
+            Decision::Deny(
+                "https://api.twilio.com:443 is not granted to the plugin (nothing is granted)"
+                    .into()
+            )
+        );
+        let fake = OutboundPolicy::with_fake_twilio(origin("http://127.0.0.1:4010"));
+        assert_eq!(
+            fake.decide(&"https://api.twilio.com/x".parse().unwrap()),
+            Decision::Allow {
+                target: Some(origin("http://127.0.0.1:4010"))
+            }
+        );
+        // The fake itself is not granted: the plugin cannot address it directly.
+        assert!(matches!(
+            fake.decide(&"http://127.0.0.1:4010/x".parse().unwrap()),
+            Decision::Deny(_)
+        ));
+    }
+}

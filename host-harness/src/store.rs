@@ -1,0 +1,372 @@
+//! The host's state in SQLite: the plugin's secrets, host settings, and the audit log.
+//!
+//! One database file, `sms-host.db`, under the data directory. It is created with mode 0600
+//! (its WAL and shared-memory files inherit that mode from it), runs in WAL mode, and has
+//! `secure_delete` on, so deleted secrets are overwritten rather than left in free pages.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+/// The database's file name inside the data directory.
+pub const DB_FILE: &str = "sms-host.db";
+
+/// One row of the audit log, as the host keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    /// Row id, increasing.
+    pub id: i64,
+    /// When the row was written (UTC, RFC 3339).
+    pub at: String,
+    /// `send` or `test`.
+    pub action: String,
+    /// The recipient in E.164 (as typed when it could not be normalized).
+    pub to: String,
+    /// Body length in characters.
+    pub body_length: u32,
+    /// Billable segments.
+    pub segments: u32,
+    /// The acting staff user.
+    pub user: String,
+    /// Twilio's message SID, on success.
+    pub message_sid: Option<String>,
+    /// Twilio's status, or `failed`.
+    pub status: String,
+    /// The error's kind, on failure.
+    pub error_kind: Option<String>,
+    /// Twilio's error code, when there was one.
+    pub twilio_code: Option<u32>,
+}
+
+/// A new audit row (the store assigns `id` and `at`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditRow {
+    /// `send` or `test`.
+    pub action: String,
+    /// See [`AuditRow::to`].
+    pub to: String,
+    /// See [`AuditRow::body_length`].
+    pub body_length: u32,
+    /// See [`AuditRow::segments`].
+    pub segments: u32,
+    /// See [`AuditRow::user`].
+    pub user: String,
+    /// See [`AuditRow::message_sid`].
+    pub message_sid: Option<String>,
+    /// See [`AuditRow::status`].
+    pub status: String,
+    /// See [`AuditRow::error_kind`].
+    pub error_kind: Option<String>,
+    /// See [`AuditRow::twilio_code`].
+    pub twilio_code: Option<u32>,
+}
+
+/// The open database.
+pub struct HostStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for HostStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS secrets (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS config (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS audit_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        recipient   TEXT NOT NULL,
+        body_length INTEGER NOT NULL,
+        segments    INTEGER NOT NULL,
+        user        TEXT NOT NULL,
+        message_sid TEXT,
+        status      TEXT NOT NULL,
+        error_kind  TEXT,
+        twilio_code INTEGER
+    );
+";
+
+impl HostStore {
+    /// Opens (creating if needed) the database in `data_dir`, which is created with mode 0700.
+    pub fn open(data_dir: &Path) -> anyhow::Result<HostStore> {
+        create_private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        create_private_file(&path)?;
+        let conn = Connection::open(&path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)
+            .with_context(|| format!("creating tables in {}", path.display()))?;
+        Ok(HostStore { conn, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads a secret.
+    pub fn get_secret(&self, name: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM secrets WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Stores or replaces a secret in one statement.
+    pub fn set_secret(&self, name: &str, value: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO secrets (name, value, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![name, value, now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a secret, then checkpoints the WAL so its bytes leave the WAL file too.
+    pub fn delete_secret(&self, name: &str) -> anyhow::Result<()> {
+        self.conn
+            .execute("DELETE FROM secrets WHERE name = ?1", [name])?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Reads a host setting.
+    pub fn get_config(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM config WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets a host setting.
+    pub fn set_config(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO config (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a host setting.
+    pub fn unset_config(&self, key: &str) -> anyhow::Result<()> {
+        self.conn
+            .execute("DELETE FROM config WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    /// Every host setting, by key.
+    pub fn list_config(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM config ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Appends an audit row and returns its id.
+    pub fn append_audit(&self, row: &NewAuditRow) -> anyhow::Result<i64> {
+        self.conn.execute(
+            "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
+                                    message_sid, status, error_kind, twilio_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                now_rfc3339(),
+                row.action,
+                row.to,
+                row.body_length,
+                row.segments,
+                row.user,
+                row.message_sid,
+                row.status,
+                row.error_kind,
+                row.twilio_code,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The newest `limit` audit rows, oldest first.
+    pub fn audit(&self, limit: u32) -> anyhow::Result<Vec<AuditRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, action, recipient, body_length, segments, user, message_sid, status,
+                    error_kind, twilio_code
+             FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(AuditRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                action: r.get(2)?,
+                to: r.get(3)?,
+                body_length: r.get(4)?,
+                segments: r.get(5)?,
+                user: r.get(6)?,
+                message_sid: r.get(7)?,
+                status: r.get(8)?,
+                error_kind: r.get(9)?,
+                twilio_code: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))
+}
+
+/// Creates the file with mode 0600 before SQLite opens it (SQLite would use the umask), and
+/// tightens an existing file that is wider.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating the database {}", path.display()))?;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode != 0o600 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private_file(_: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// The current UTC time as `2026-11-27T08:30:00Z`.
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_rfc3339(secs)
+}
+
+/// Formats seconds since the Unix epoch as RFC 3339 UTC (Howard Hinnant's civil-from-days).
+pub fn format_rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_dates() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_rfc3339(1_795_854_896), "2026-11-28T08:34:56Z");
+    }
+
+    #[test]
+    fn secrets_config_and_audit_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(&dir.path().join("data")).unwrap();
+        assert_eq!(store.get_secret("s").unwrap(), None);
+        store.set_secret("s", "one").unwrap();
+        store.set_secret("s", "two").unwrap();
+        assert_eq!(store.get_secret("s").unwrap().as_deref(), Some("two"));
+        store.delete_secret("s").unwrap();
+        assert_eq!(store.get_secret("s").unwrap(), None);
+
+        store.set_config("store-name", "Gems").unwrap();
+        assert_eq!(
+            store.list_config().unwrap(),
+            [("store-name".to_string(), "Gems".to_string())]
+        );
+
+        for i in 0..3 {
+            store
+                .append_audit(&NewAuditRow {
+                    action: "send".into(),
+                    to: format!("+1555000000{i}"),
+                    body_length: i,
+                    segments: 1,
+                    user: "alice".into(),
+                    message_sid: None,
+                    status: "failed".into(),
+                    error_kind: Some("network".into()),
+                    twilio_code: None,
+                })
+                .unwrap();
+        }
+        let rows = store.audit(2).unwrap();
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(rows[1].to, "+15550000002");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let store = HostStore::open(&data).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(store.path()), 0o600);
+        assert_eq!(mode(&data), 0o700);
+    }
+}
