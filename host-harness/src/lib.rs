@@ -59,8 +59,10 @@ pub static EMBEDDED_PLUGIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sm
 /// How to open a [`Harness`].
 #[derive(Debug, Clone)]
 pub struct HarnessConfig {
-    /// Where the database and the compiled-component cache live.
+    /// Where the database lives.
     pub data_dir: PathBuf,
+    /// Where compiled plugins are cached [default: `<data_dir>/cache`].
+    pub cache_dir: Option<PathBuf>,
     /// A plugin `.wasm` to load instead of the embedded one.
     pub plugin: Option<PathBuf>,
     /// Where the plugin's HTTP may go.
@@ -74,6 +76,7 @@ impl HarnessConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> HarnessConfig {
         HarnessConfig {
             data_dir: data_dir.into(),
+            cache_dir: None,
             plugin: None,
             policy: OutboundPolicy::default(),
             timeouts: Timeouts::default(),
@@ -173,8 +176,11 @@ impl Harness {
             None => EMBEDDED_PLUGIN.into(),
         };
         let engine = engine::new_engine()?;
-        let (component, cache) =
-            engine::load_component(&engine, &wasm, &config.data_dir.join("cache"))?;
+        let cache_dir = config
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("cache"));
+        let (component, cache) = engine::load_component(&engine, &wasm, &cache_dir)?;
         let linker = engine::linker(&engine)?;
         let pre = linker
             .instantiate_pre(&component)

@@ -1,1 +1,79 @@
+//! Fixtures for the end-to-end tests: a fake Twilio on an ephemeral loopback port and a
+//! harness whose Twilio requests are rewritten to it, each in its own temporary directory.
 
+use std::path::PathBuf;
+
+use host_harness::fake_twilio::{FakeConfig, FakeTwilio};
+use host_harness::policy::OutboundPolicy;
+use host_harness::types::{Auth, Credentials};
+use host_harness::{Harness, HarnessConfig, HarnessError, PluginError};
+
+/// The fake's account.
+pub const SID: &str = "AC0123456789abcdef0123456789abcdef";
+/// The fake's Auth Token.
+pub const TOKEN: &str = "f00dfeedc0ffee00aa11bb22cc33dd44";
+/// Twilio's magic valid sender.
+pub const SENDER: &str = "+15005550006";
+
+/// One test's world. Dropping it stops the fake and removes the directory.
+pub struct World {
+    /// The fake Twilio.
+    pub fake: FakeTwilio,
+    /// The harness, pointed at the fake.
+    pub harness: Harness,
+    /// The harness's data directory.
+    pub dir: tempfile::TempDir,
+}
+
+/// Compiled plugins are shared by every test (entries are keyed by the wasm's hash), so only
+/// the first test of a build compiles the component.
+pub fn shared_cache_dir() -> PathBuf {
+    std::env::temp_dir().join("sms-e2e-component-cache")
+}
+
+/// A harness config over `dir` with the shared cache and Twilio rewritten to `fake`.
+pub fn config_for(dir: &std::path::Path, fake: &FakeTwilio) -> HarnessConfig {
+    let mut config = HarnessConfig::new(dir);
+    config.cache_dir = Some(shared_cache_dir());
+    config.policy =
+        OutboundPolicy::with_fake_twilio(fake.base_url().parse().expect("fake URL parses"));
+    config
+}
+
+/// A started fake and a harness that is not connected yet.
+pub async fn world() -> World {
+    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("fake Twilio starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let harness = Harness::open(config_for(dir.path(), &fake)).expect("harness opens");
+    World { fake, harness, dir }
+}
+
+/// The fake's credentials.
+pub fn credentials() -> Credentials {
+    Credentials {
+        account_sid: SID.into(),
+        auth: Auth::AuthToken(TOKEN.into()),
+        sender: SENDER.into(),
+    }
+}
+
+/// A world whose harness is connected with [`credentials`].
+pub async fn connected_world() -> World {
+    let world = world().await;
+    world
+        .harness
+        .connect(credentials())
+        .await
+        .expect("connect to the fake");
+    world
+}
+
+/// The plugin error inside a harness error; panics on a host error.
+pub fn plugin_error(e: HarnessError) -> PluginError {
+    match e {
+        HarnessError::Plugin(p) => p,
+        HarnessError::Host(e) => panic!("expected a plugin error, got a host error: {e:#}"),
+    }
+}
