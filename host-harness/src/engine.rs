@@ -147,7 +147,12 @@ pub fn load_component(
 fn write_cache(component: &Component, cache_dir: &Path, path: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(cache_dir)?;
     let bytes = component.serialize()?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per writer: tests (and several harness processes) may fill one cache at once.
+    let tmp = path.with_extension(format!(
+        "tmp{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
