@@ -633,7 +633,7 @@ fn audit_table(rows: &[AuditRow]) -> String {
         "{:<4} {:<20} {:<5} {:<13} {:>4} {:>4} {:<8} {:<34} {}",
         "id", "at (UTC)", "what", "to", "len", "segs", "user", "message SID", "result"
     );
-    for r in rows {
+    for AuditRow { id, at, entry: r } in rows {
         let result = match (&r.error_kind, r.twilio_code) {
             (Some(kind), Some(code)) => format!("{kind} (Twilio {code})"),
             (Some(kind), None) => kind.clone(),
@@ -641,8 +641,8 @@ fn audit_table(rows: &[AuditRow]) -> String {
         };
         text.push_str(&format!(
             "\n{:<4} {:<20} {:<5} {:<13} {:>4} {:>4} {:<8} {:<34} {}",
-            r.id,
-            r.at,
+            id,
+            at,
             r.action,
             r.to,
             r.body_length,

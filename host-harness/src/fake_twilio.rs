@@ -38,7 +38,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -533,7 +533,7 @@ fn create_message(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response
     let message_sid = format!("SM{:032x}", rand::random::<u128>());
     let account_sid = &config.account_sid;
     let uri_base = format!("{API_PREFIX}{account_sid}/Messages/{message_sid}");
-    let now = rfc2822(unix_now());
+    let now = crate::clock::UtcTime::now().rfc2822();
     let message = json!({
         "sid": message_sid,
         "account_sid": account_sid,
@@ -612,41 +612,6 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// Formats Unix seconds as an RFC 2822 date in GMT, the way Twilio does:
-/// `Thu, 24 Aug 2023 05:01:45 +0000`.
-fn rfc2822(secs: u64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs / 86_400;
-    let in_day = secs % 86_400;
-    let weekday = WEEKDAYS[(days % 7) as usize];
-    // Civil-from-days (H. Hinnant), for days since 1970-01-01.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    let month = MONTHS[(month - 1) as usize];
-    format!(
-        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} +0000",
-        in_day / 3_600,
-        in_day % 3_600 / 60,
-        in_day % 60
-    )
 }
 
 #[cfg(test)]
@@ -1437,11 +1402,11 @@ mod tests {
     }
 
     #[test]
-    fn rfc2822_dates() {
-        assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(rfc2822(1_692_853_305), "Thu, 24 Aug 2023 05:01:45 +0000");
-        assert_eq!(rfc2822(1_709_285_400), ACCOUNT_DATE);
-        assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    fn account_date_is_rfc2822() {
+        assert_eq!(
+            crate::clock::UtcTime::from_unix(1_709_285_400).rfc2822(),
+            ACCOUNT_DATE
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::MutexGuard;
 
 use crate::bindings::pos::sms::{host, types};
 use crate::engine::HostState;
-use crate::store::{HostStore, NewAuditRow};
+use crate::store::{AuditEntry, HostStore};
 
 impl HostState {
     fn db(&self) -> MutexGuard<'_, HostStore> {
@@ -48,7 +48,7 @@ impl host::Host for HostState {
     }
 
     fn record_audit(&mut self, entry: types::AuditEntry) {
-        let row = NewAuditRow {
+        let row = AuditEntry {
             action: match entry.action {
                 types::AuditAction::Send => "send",
                 types::AuditAction::Test => "test",

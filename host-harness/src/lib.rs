@@ -23,6 +23,7 @@
 //! plugin trapped).
 
 pub mod cli;
+pub mod clock;
 pub mod engine;
 pub mod fake_twilio;
 mod host;

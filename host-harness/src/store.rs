@@ -5,22 +5,19 @@
 //! `secure_delete` on, so deleted secrets are overwritten rather than left in free pages.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::clock::UtcTime;
+
 /// The database's file name inside the data directory.
 pub const DB_FILE: &str = "sms-host.db";
 
-/// One row of the audit log, as the host keeps it.
+/// What the plugin reported about one send attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditRow {
-    /// Row id, increasing.
-    pub id: i64,
-    /// When the row was written (UTC, RFC 3339).
-    pub at: String,
+pub struct AuditEntry {
     /// `send` or `test`.
     pub action: String,
     /// The recipient in E.164 (as typed when it could not be normalized).
@@ -41,27 +38,16 @@ pub struct AuditRow {
     pub twilio_code: Option<u32>,
 }
 
-/// A new audit row (the store assigns `id` and `at`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAuditRow {
-    /// `send` or `test`.
-    pub action: String,
-    /// See [`AuditRow::to`].
-    pub to: String,
-    /// See [`AuditRow::body_length`].
-    pub body_length: u32,
-    /// See [`AuditRow::segments`].
-    pub segments: u32,
-    /// See [`AuditRow::user`].
-    pub user: String,
-    /// See [`AuditRow::message_sid`].
-    pub message_sid: Option<String>,
-    /// See [`AuditRow::status`].
-    pub status: String,
-    /// See [`AuditRow::error_kind`].
-    pub error_kind: Option<String>,
-    /// See [`AuditRow::twilio_code`].
-    pub twilio_code: Option<u32>,
+/// One row of the audit log: the entry, numbered and timed by the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    /// Row id, increasing.
+    pub id: i64,
+    /// When the row was written (UTC, RFC 3339).
+    pub at: String,
+    /// What was reported.
+    #[serde(flatten)]
+    pub entry: AuditEntry,
 }
 
 /// The open database.
@@ -140,7 +126,7 @@ impl HostStore {
         self.conn.execute(
             "INSERT INTO secrets (name, value, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            params![name, value, now_rfc3339()],
+            params![name, value, UtcTime::now().rfc3339()],
         )?;
         Ok(())
     }
@@ -191,13 +177,13 @@ impl HostStore {
     }
 
     /// Appends an audit row and returns its id.
-    pub fn append_audit(&self, row: &NewAuditRow) -> anyhow::Result<i64> {
+    pub fn append_audit(&self, row: &AuditEntry) -> anyhow::Result<i64> {
         self.conn.execute(
             "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
                                     message_sid, status, error_kind, twilio_code)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
-                now_rfc3339(),
+                UtcTime::now().rfc3339(),
                 row.action,
                 row.to,
                 row.body_length,
@@ -223,15 +209,17 @@ impl HostStore {
             Ok(AuditRow {
                 id: r.get(0)?,
                 at: r.get(1)?,
-                action: r.get(2)?,
-                to: r.get(3)?,
-                body_length: r.get(4)?,
-                segments: r.get(5)?,
-                user: r.get(6)?,
-                message_sid: r.get(7)?,
-                status: r.get(8)?,
-                error_kind: r.get(9)?,
-                twilio_code: r.get(10)?,
+                entry: AuditEntry {
+                    action: r.get(2)?,
+                    to: r.get(3)?,
+                    body_length: r.get(4)?,
+                    segments: r.get(5)?,
+                    user: r.get(6)?,
+                    message_sid: r.get(7)?,
+                    status: r.get(8)?,
+                    error_kind: r.get(9)?,
+                    twilio_code: r.get(10)?,
+                },
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -280,46 +268,9 @@ fn create_private_file(_: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The current UTC time as `2026-11-27T08:30:00Z`.
-pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_rfc3339(secs)
-}
-
-/// Formats seconds since the Unix epoch as RFC 3339 UTC (Howard Hinnant's civil-from-days).
-pub fn format_rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_dates() {
-        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(format_rfc3339(1_795_854_896), "2026-11-28T08:34:56Z");
-    }
 
     #[test]
     fn secrets_config_and_audit_round_trip() {
@@ -340,7 +291,7 @@ mod tests {
 
         for i in 0..3 {
             store
-                .append_audit(&NewAuditRow {
+                .append_audit(&AuditEntry {
                     action: "send".into(),
                     to: format!("+1555000000{i}"),
                     body_length: i,
@@ -355,7 +306,7 @@ mod tests {
         }
         let rows = store.audit(2).unwrap();
         assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
-        assert_eq!(rows[1].to, "+15550000002");
+        assert_eq!(rows[1].entry.to, "+15550000002");
     }
 
     #[cfg(unix)]

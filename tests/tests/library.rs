@@ -25,9 +25,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 fn is_message_sid(sid: &str) -> bool {
-    sid.len() == 34
-        && sid.starts_with("SM")
-        && sid[2..].chars().all(|c| c.is_ascii_hexdigit())
+    sid.len() == 34 && sid.starts_with("SM") && sid[2..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -65,7 +63,11 @@ async fn connect_status_send_test_audit_disconnect() {
 
     let receipt = w
         .harness
-        .send(outgoing("(212) 555-0100", "Your ring is ready & shiny!", "alice"))
+        .send(outgoing(
+            "(212) 555-0100",
+            "Your ring is ready & shiny!",
+            "alice",
+        ))
         .await
         .unwrap();
     assert!(is_message_sid(&receipt.sid), "{}", receipt.sid);
@@ -76,7 +78,10 @@ async fn connect_status_send_test_audit_disconnect() {
     // Exact bytes on the wire.
     let post = w.fake.requests().pop().unwrap();
     assert_eq!(post.method, "POST");
-    assert_eq!(post.path, format!("/2010-04-01/Accounts/{SID}/Messages.json"));
+    assert_eq!(
+        post.path,
+        format!("/2010-04-01/Accounts/{SID}/Messages.json")
+    );
     assert_eq!(
         String::from_utf8(post.body).unwrap(),
         "To=%2B12125550100&From=%2B15005550006&Body=Your+ring+is+ready+%26+shiny%21"
@@ -91,7 +96,10 @@ async fn connect_status_send_test_audit_disconnect() {
             "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjpmMDBkZmVlZGMwZmZlZTAwYWExMWJiMjJjYzMzZGQ0NA=="
         )
     );
-    assert_eq!(header(&post.headers, "user-agent"), Some("pos-sms-plugin/0.1.0"));
+    assert_eq!(
+        header(&post.headers, "user-agent"),
+        Some("pos-sms-plugin/0.1.0")
+    );
 
     let test = w.harness.test("+15005550006", "bob").await.unwrap();
     assert_eq!(test.to, "+15005550006");
@@ -102,7 +110,7 @@ async fn connect_status_send_test_audit_disconnect() {
     );
 
     let rows = w.harness.audit(10).unwrap();
-    let strip = |r: &AuditRow| {
+    let strip = |AuditRow { entry: r, .. }: &AuditRow| {
         (
             r.action.clone(),
             r.to.clone(),
@@ -320,7 +328,11 @@ async fn twilio_magic_numbers_become_typed_errors() {
     let rows = w.harness.audit(10).unwrap();
     assert_eq!(
         rows.iter()
-            .map(|r| (r.to.as_str(), r.error_kind.as_deref(), r.twilio_code))
+            .map(|r| (
+                r.entry.to.as_str(),
+                r.entry.error_kind.as_deref(),
+                r.entry.twilio_code
+            ))
             .collect::<Vec<_>>(),
         [
             ("+15005550002", Some("recipient-unreachable"), Some(21612)),
@@ -331,7 +343,10 @@ async fn twilio_magic_numbers_become_typed_errors() {
             ("+15005550002", Some("recipient-unreachable"), Some(21612)),
         ]
     );
-    assert!(rows.iter().all(|r| r.status == "failed" && r.message_sid.is_none()));
+    assert!(
+        rows.iter()
+            .all(|r| r.entry.status == "failed" && r.entry.message_sid.is_none())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -445,7 +460,7 @@ async fn a_send_refused_by_the_host_is_audited_and_not_retried() {
     assert_eq!(e.kind(), "denied-by-host");
     assert_eq!(w.fake.requests().len(), before);
     let row = harness.audit(1).unwrap().pop().unwrap();
-    assert_eq!(row.error_kind.as_deref(), Some("denied-by-host"));
+    assert_eq!(row.entry.error_kind.as_deref(), Some("denied-by-host"));
     assert_eq!(harness.denials().len(), 1);
 }
 
@@ -464,7 +479,11 @@ async fn connection_refused_is_a_network_error() {
         Error::Network(detail) => assert!(detail.contains("ConnectionRefused"), "{detail}"),
         other => panic!("expected network, got {other:?}"),
     }
-    assert!(e.message.starts_with("Couldn't reach Twilio"), "{}", e.message);
+    assert!(
+        e.message.starts_with("Couldn't reach Twilio"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -488,7 +507,10 @@ async fn the_compiled_component_is_cached() {
 async fn counter_and_phone_through_the_component() {
     let w = world().await;
     let mut session = w.harness.session().await.unwrap();
-    let info = session.segment_count(&"€".repeat(153), false).await.unwrap();
+    let info = session
+        .segment_count(&"€".repeat(153), false)
+        .await
+        .unwrap();
     assert_eq!(
         (info.encoding, info.segments, info.characters),
         (types::Encoding::Gsm7, 3, 306)
