@@ -351,26 +351,71 @@ async fn twilio_magic_numbers_become_typed_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_sender_numbers_are_twilio_errors() {
-    let w = world().await;
-    w.harness
-        .connect(Credentials {
-            sender: "+15005550007".into(),
-            ..credentials()
-        })
+    // Twilio's magic senders: +15005550001 is not a valid sender (21212), +15005550007 is
+    // not a message-capable number of this account (21606).
+    for (sender, code) in [("+15005550001", 21212), ("+15005550007", 21606)] {
+        let w = world().await;
+        w.harness
+            .connect(Credentials {
+                sender: sender.into(),
+                ..credentials()
+            })
+            .await
+            .unwrap();
+        let e = plugin_error(
+            w.harness
+                .send(outgoing("+12125550100", "hi", "alice"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!((e.kind(), e.twilio_code()), ("twilio", Some(code)));
+        assert_eq!(
+            e.message,
+            format!(
+                "Your sender number isn't a message-capable Twilio number on this account. \
+                 Check that the phone number in the Twilio settings is one you bought in \
+                 Twilio. (Twilio error {code}, HTTP 400)"
+            )
+        );
+        let row = w.harness.audit(1).unwrap().pop().unwrap();
+        assert_eq!(
+            (row.entry.error_kind.as_deref(), row.entry.twilio_code),
+            (Some("twilio"), Some(code))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_plugin_file_can_be_loaded_and_a_bad_one_is_refused() {
+    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
         .await
         .unwrap();
-    let e = plugin_error(
-        w.harness
-            .send(outgoing("+12125550100", "hi", "alice"))
-            .await
-            .unwrap_err(),
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("plugin.wasm");
+    std::fs::write(&wasm, host_harness::EMBEDDED_PLUGIN).unwrap();
+    let mut config = config_for(&dir.path().join("data"), &fake);
+    config.plugin = Some(wasm.clone());
+    let harness = Harness::open(config.clone()).unwrap();
+    assert_eq!(
+        harness.normalize_phone("212 555 0100").await.unwrap(),
+        "+12125550100"
     );
-    assert_eq!((e.kind(), e.twilio_code()), ("twilio", Some(21606)));
+
+    std::fs::write(&wasm, b"not a component").unwrap();
+    let e = Harness::open(config.clone()).err().unwrap();
+    assert_eq!(
+        format!("{e:#}").split(':').next(),
+        Some("compiling the plugin")
+    );
+
+    config.plugin = Some(dir.path().join("missing.wasm"));
+    let e = Harness::open(config).err().unwrap();
     assert!(
-        e.message
-            .starts_with("Your sender number isn't a message-capable Twilio number"),
-        "{}",
-        e.message
+        format!("{e:#}").starts_with(&format!(
+            "reading the plugin {}",
+            dir.path().join("missing.wasm").display()
+        )),
+        "{e:#}"
     );
 }
 
