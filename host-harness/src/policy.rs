@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_body_util::BodyExt as _;
+use http_body_util::{BodyExt as _, Full};
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 /// Twilio's REST API origin: the one destination the plugin needs.
@@ -266,10 +266,11 @@ impl Default for Timeouts {
     }
 }
 
-/// How much of a refused request's body is read (and dropped) before answering.
-const DRAIN_LIMIT: usize = 1024 * 1024;
-/// How long draining a refused request's body may take.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest request body the plugin may send (a Twilio form is well under 8 KiB), and
+/// how much of a refused request's body is read before answering.
+const REQUEST_BODY_LIMIT: usize = 64 * 1024;
+/// How long reading a request's body from the plugin may take.
+const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The wasi:http hooks that enforce an [`OutboundPolicy`] on one store.
 pub struct PolicyHooks {
@@ -310,7 +311,7 @@ fn cap(guest: Option<Duration>, host: Duration) -> Option<Duration> {
 impl WasiHttpHooks for PolicyHooks {
     fn send_request(
         &mut self,
-        mut request: http::Request<WasiBody>,
+        request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> ResponseFuture {
@@ -323,14 +324,15 @@ impl WasiHttpHooks for PolicyHooks {
         };
         let denials = self.denials.clone();
         Box::new(async move {
+            // A p2 guest calls `handle` first and writes the body afterwards. Reading the body
+            // before answering means the guest always finishes writing, and then sees the
+            // real outcome (a refusal, a refused connection) rather than a closed stream.
+            let (parts, body) = request.into_parts();
+            let body = tokio::time::timeout(REQUEST_BODY_TIMEOUT, collect(body)).await;
+            let described = format!("{} {}", parts.method, parts.uri);
             let target = match decision {
                 Decision::Allow { target } => target,
                 Decision::Deny(reason) => {
-                    let described = format!("{} {}", request.method(), request.uri());
-                    // A p2 guest writes the body after calling `handle`: read it (bounded)
-                    // so the guest sees the refusal rather than a closed stream.
-                    let body = request.into_body();
-                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain(body, DRAIN_LIMIT)).await;
                     eprintln!("host-harness: refused the plugin's request {described}: {reason}");
                     if let Ok(mut log) = denials.lock() {
                         log.push(Denial {
@@ -341,6 +343,17 @@ impl WasiHttpHooks for PolicyHooks {
                     return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
                 }
             };
+            let body = match body {
+                Ok(Ok(bytes)) => bytes,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(wasmtime_wasi_http::Error::ConnectionWriteTimeout),
+            };
+            let mut request = http::Request::from_parts(
+                parts,
+                Full::new(body)
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            );
             if let Some(target) = target {
                 let mut parts = request.uri().clone().into_parts();
                 parts.scheme = Some(match target.scheme {
@@ -369,17 +382,20 @@ impl WasiHttpHooks for PolicyHooks {
     }
 }
 
-/// Reads and drops up to `limit` bytes of a body.
-async fn drain(mut body: WasiBody, limit: usize) {
-    let mut seen = 0;
-    while let Some(Ok(frame)) = body.frame().await {
-        if let Some(data) = frame.data_ref() {
-            seen += data.len();
-            if seen > limit {
-                return;
+/// Reads a request body whole, refusing one over [`REQUEST_BODY_LIMIT`].
+async fn collect(mut body: WasiBody) -> wasmtime_wasi_http::Result<bytes::Bytes> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        if let Some(data) = frame?.data_ref() {
+            if buf.len() + data.len() > REQUEST_BODY_LIMIT {
+                return Err(wasmtime_wasi_http::Error::HttpRequestBodySize(Some(
+                    REQUEST_BODY_LIMIT as u64,
+                )));
             }
+            buf.extend_from_slice(data);
         }
     }
+    Ok(buf.freeze())
 }
 
 #[cfg(test)]

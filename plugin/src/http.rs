@@ -78,27 +78,34 @@ pub fn perform(request: &HttpRequest) -> Result<HttpResponse, TransportError> {
     })
 }
 
-/// Sorts a wasi:http error by whether the request can have reached the server.
+/// Sorts a wasi:http error by whether the request can have reached the server, in words a
+/// store can pass on to whoever looks after its network.
 fn classify(code: &ErrorCode, url: &str) -> TransportError {
     let origin = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    let not_sent = |what: &str| TransportError::NotSent(format!("{origin}: {what}"));
     match code {
         ErrorCode::HttpRequestDenied => TransportError::Denied(origin),
-        ErrorCode::DnsTimeout
-        | ErrorCode::DnsError(_)
-        | ErrorCode::DestinationNotFound
-        | ErrorCode::DestinationUnavailable
-        | ErrorCode::DestinationIpProhibited
-        | ErrorCode::DestinationIpUnroutable
-        | ErrorCode::ConnectionRefused
-        | ErrorCode::ConnectionTimeout
-        | ErrorCode::ConnectionLimitReached
-        | ErrorCode::TlsProtocolError
-        | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_)
-        | ErrorCode::HttpRequestUriInvalid
-        | ErrorCode::ConfigurationError => {
-            TransportError::NotSent(format!("{} ({code:?})", origin))
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
+            not_sent("the address could not be looked up")
         }
-        other => TransportError::NoAnswer(format!("{other:?}")),
+        ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpProhibited
+        | ErrorCode::DestinationIpUnroutable => not_sent("the server is unreachable"),
+        ErrorCode::ConnectionRefused => not_sent("the connection was refused"),
+        ErrorCode::ConnectionTimeout => not_sent("the connection timed out"),
+        ErrorCode::ConnectionLimitReached => not_sent("too many open connections"),
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => not_sent("a secure connection could not be made"),
+        ErrorCode::HttpRequestUriInvalid | ErrorCode::ConfigurationError => {
+            not_sent("the request could not be made")
+        }
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            TransportError::NoAnswer("Twilio did not answer in time".into())
+        }
+        ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete => {
+            TransportError::NoAnswer("the connection closed before Twilio answered".into())
+        }
+        other => TransportError::NoAnswer(format!("the answer could not be read: {other:?}")),
     }
 }
