@@ -7,7 +7,9 @@ use host_harness::policy::OutboundPolicy;
 use host_harness::store::AuditRow;
 use host_harness::types::{self, Auth, Credentials, Error, Outgoing};
 use host_harness::{Harness, HarnessConfig};
-use sms_e2e::*;
+mod common;
+
+use common::*;
 
 fn outgoing(to: &str, body: &str, user: &str) -> Outgoing {
     Outgoing {
@@ -521,14 +523,42 @@ async fn connection_refused_is_a_network_error() {
     let harness = Harness::open(config).unwrap();
     let e = plugin_error(harness.connect(credentials()).await.unwrap_err());
     match &e.error {
-        Error::Network(detail) => assert!(detail.contains("ConnectionRefused"), "{detail}"),
+        Error::Network(detail) => {
+            assert_eq!(detail, "https://api.twilio.com: the connection was refused")
+        }
         other => panic!("expected network, got {other:?}"),
     }
-    assert!(
-        e.message.starts_with("Couldn't reach Twilio"),
-        "{}",
-        e.message
+    assert_eq!(
+        e.message,
+        "Couldn't reach Twilio (https://api.twilio.com: the connection was refused). Nothing \
+         was sent; check the internet connection and try again."
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_send_to_a_refused_connection_is_safe_to_retry() {
+    let World {
+        fake,
+        harness,
+        dir: _dir,
+    } = connected_world().await;
+    fake.shutdown().await;
+    // The request has a body: the plugin must still learn that the connection was refused
+    // (nothing was sent), not just that its body stream closed.
+    let e = plugin_error(
+        harness
+            .send(outgoing("+12125550100", "hi", "alice"))
+            .await
+            .unwrap_err(),
+    );
+    match &e.error {
+        Error::Network(detail) => {
+            assert_eq!(detail, "https://api.twilio.com: the connection was refused")
+        }
+        other => panic!("expected network, got {other:?}"),
+    }
+    let row = harness.audit(1).unwrap().pop().unwrap();
+    assert_eq!(row.entry.error_kind.as_deref(), Some("network"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -227,6 +227,34 @@ impl Out {
     }
 }
 
+/// Parses `args` and runs the command. Usage errors exit 2; with `--json` they are also
+/// printed as a JSON error object on stdout.
+pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let json = args.iter().any(|a| a == "--json");
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => run(cli),
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if json {
+                let rendered = e.render().to_string();
+                let message = rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("usage error")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                Out { json }.print(&Out::error_value(&Fail::usage(message)), String::new);
+            }
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let out = Out { json: cli.json };
@@ -514,12 +542,13 @@ async fn segments(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut failed = false;
+    let (mut failed, mut total) = (0_usize, 0_usize);
     for (index, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line.map_err(|e| anyhow::anyhow!("reading stdin: {e}"))?;
         if line.trim().is_empty() {
             continue;
         }
+        total += 1;
         let parsed =
             parse_segment_line(&line, smart).map_err(|why| format!("line {}: {why}", index + 1));
         let value = match parsed {
@@ -527,23 +556,19 @@ async fn segments(
                 Ok(info) => segment_json(&info, smart),
                 Err(e) => {
                     session = fresh(harness).await?;
-                    failed = true;
+                    failed += 1;
                     Out::error_value(&Fail::from(e))
                 }
             },
             Err(message) => {
-                failed = true;
+                failed += 1;
                 Out::error_value(&Fail::usage(message))
             }
         };
         // stdin mode always writes JSON: it is for machines.
         Out { json: true }.print(&value, String::new);
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(batch_exit(failed, total, "lines"))
 }
 
 /// A JSON-lines input: `"text"` or `{"text": "…", "smart_encoding": true}`.
@@ -569,7 +594,7 @@ fn parse_segment_line(line: &str, default_smart: bool) -> Result<(String, bool),
 
 async fn phones(harness: &Harness, texts: Vec<String>, out: Out) -> Result<ExitCode, Fail> {
     let mut session = fresh(harness).await?;
-    let mut failed = false;
+    let (mut failed, mut total) = (0_usize, 0_usize);
     let from_stdin = texts.is_empty();
     let inputs: Box<dyn Iterator<Item = Result<String, String>>> = if from_stdin {
         Box::new(
@@ -594,10 +619,11 @@ async fn phones(harness: &Harness, texts: Vec<String>, out: Out) -> Result<ExitC
     };
     let out = if from_stdin { Out { json: true } } else { out };
     for input in inputs {
+        total += 1;
         let input = match input {
             Ok(input) => input,
             Err(message) => {
-                failed = true;
+                failed += 1;
                 out.print(&Out::error_value(&Fail::usage(message)), String::new);
                 continue;
             }
@@ -607,22 +633,26 @@ async fn phones(harness: &Harness, texts: Vec<String>, out: Out) -> Result<ExitC
                 format!("{input} → {e164}")
             }),
             Err(e) => {
-                failed = true;
+                failed += 1;
                 let fail = Fail::from(e);
                 if fail.kind == "host" {
                     session = fresh(harness).await?;
                 }
-                out.print(&json!({"input": input, "error": fail.message}), || {
-                    format!("{input} → {}", fail.message)
-                });
+                let value = json!({"input": input, "error": Out::error_value(&fail)["error"]});
+                out.print(&value, || format!("{input} → {}", fail.message));
             }
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(batch_exit(failed, total, "phone numbers"))
+}
+
+/// Exit 1, with a sentence on stderr, when some inputs of a batch failed.
+fn batch_exit(failed: usize, total: usize, what: &str) -> ExitCode {
+    if failed == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: {failed} of {total} {what} could not be handled; each has its reason above");
+    ExitCode::from(1)
 }
 
 fn audit_table(rows: &[AuditRow]) -> String {

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 fn main() -> ExitCode {
-    host_harness::cli::run(host_harness::cli::Cli::parse())
+    host_harness::cli::main_with_args(std::env::args_os().collect())
 }

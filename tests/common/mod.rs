@@ -1,5 +1,8 @@
-//! Fixtures for the end-to-end tests: a fake Twilio on an ephemeral loopback port and a
-//! harness whose Twilio requests are rewritten to it, each in its own temporary directory.
+//! Fixtures shared by the end-to-end tests (each test file uses part of them): a fake
+//! Twilio on an ephemeral loopback port and a harness whose Twilio requests are rewritten to
+//! it, each in its own temporary directory.
+
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
