@@ -935,6 +935,7 @@ async fn segments_and_phone() {
             "unicode_scalars": 1,
             "non_gsm": [],
             "remaining_in_segment": 159,
+            "cost_micros": 8000,
             "smart_encoding": false,
             "text": "a",
         })
@@ -946,13 +947,31 @@ async fn segments_and_phone() {
     run.expect_code(0);
     assert_eq!(
         run.stdout,
-        "GSM-7, 1 segment, 12 characters, 148 left in this segment\n"
+        "GSM-7, 1 segment (about $0.008), 12 characters, 148 left in this segment\n"
     );
     let run = cli.run(&["segments", "We’re “late”"]).await;
     run.expect_code(0);
     assert_eq!(
         run.stdout,
-        "UCS-2, 1 segment, 12 characters, 58 left in this segment; UCS-2 because of: ’ “ ”\n"
+        "UCS-2, 1 segment (about $0.008), 12 characters, 58 left in this segment; UCS-2 \
+         because of: ’ “ ”\n"
+    );
+
+    // A store's own price.
+    let run = cli
+        .run(&["--json", "segments", "--price", "0.0079", &"a".repeat(161)])
+        .await;
+    run.expect_code(0);
+    assert_eq!(
+        (run.json()["segments"].clone(), run.json()["cost_micros"].clone()),
+        (json!(2), json!(15_800))
+    );
+    let run = cli.run(&["segments", "--price", "cheap", "a"]).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("'cheap' is not a price; write dollars with up to six decimals"),
+        "{run:#?}"
     );
 
     // JSON lines on stdin: JSON out, one line each, exit 1 when one failed.
@@ -970,6 +989,7 @@ async fn segments_and_phone() {
             "unicode_scalars": 5,
             "non_gsm": [],
             "remaining_in_segment": 155,
+            "cost_micros": 8000,
             "smart_encoding": false,
             "text": "hello",
         })
@@ -983,6 +1003,7 @@ async fn segments_and_phone() {
             "unicode_scalars": 12,
             "non_gsm": [],
             "remaining_in_segment": 148,
+            "cost_micros": 8000,
             "smart_encoding": true,
             "text": "We're \"late\"",
         })

@@ -180,7 +180,7 @@ async fn store_name_setting_names_the_test_message() {
 async fn smart_encoding_setting_sends_what_the_counter_showed() {
     let w = connected_world().await;
     let body = "We’re open “late” — see you";
-    let preview = w.harness.segment_count(body, true).await.unwrap();
+    let preview = w.harness.segment_count(body, true, None).await.unwrap();
     assert_eq!(preview.encoding, types::Encoding::Gsm7);
     w.harness.set_config("smart-encoding", "true").unwrap();
     w.harness
@@ -574,7 +574,7 @@ async fn the_compiled_component_is_cached() {
     let second = Harness::open(config).unwrap();
     assert_eq!(second.cache_outcome(), CacheOutcome::Hit);
     // The cached code runs.
-    let info = second.segment_count("hello", false).await.unwrap();
+    let info = second.segment_count("hello", false, None).await.unwrap();
     assert_eq!(info.characters, 5);
 }
 
@@ -583,14 +583,15 @@ async fn counter_and_phone_through_the_component() {
     let w = world().await;
     let mut session = w.harness.session().await.unwrap();
     let info = session
-        .segment_count(&"€".repeat(153), false)
+        .segment_count(&"€".repeat(153), false, Some(7_900))
         .await
         .unwrap();
     assert_eq!(
         (info.encoding, info.segments, info.characters),
         (types::Encoding::Gsm7, 3, 306)
     );
-    let info = session.segment_count("Hi 😀", false).await.unwrap();
+    assert_eq!(info.cost_micros, 23_700);
+    let info = session.segment_count("Hi 😀", false, None).await.unwrap();
     assert_eq!(
         (
             info.encoding,
@@ -601,6 +602,7 @@ async fn counter_and_phone_through_the_component() {
         (types::Encoding::Ucs2, 1, 4, vec!["😀".to_string()])
     );
     assert_eq!(info.remaining_in_segment, 65);
+    assert_eq!(info.cost_micros, 8_000);
     assert_eq!(
         session.normalize_phone("(555) 123-4567").await.unwrap(),
         "+15551234567"

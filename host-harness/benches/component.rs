@@ -76,7 +76,7 @@ fn through_component(c: &mut Criterion) {
                 s.runtime.block_on(async {
                     let start = Instant::now();
                     for _ in 0..iters {
-                        std::hint::black_box(session.segment_count(body, false).await.ok());
+                        std::hint::black_box(session.segment_count(body, false, None).await.ok());
                     }
                     start.elapsed()
                 })

@@ -93,6 +93,9 @@ pub enum Command {
         /// Replace look-alike characters (curly quotes, long dashes) before counting.
         #[arg(long)]
         smart_encoding: bool,
+        /// The price of one segment, for the cost estimate [default: 0.008, Twilio's US price].
+        #[arg(long, value_name = "DOLLARS", value_parser = parse_price)]
+        price: Option<u64>,
         /// The texts to count.
         text: Vec<String>,
     },
@@ -384,8 +387,9 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
         }
         Command::Segments {
             smart_encoding,
+            price,
             text,
-        } => return segments(&harness, smart_encoding, text, out).await,
+        } => return segments(&harness, smart_encoding, price, text, out).await,
         Command::Phone { text } => return phones(&harness, text, out).await,
         Command::Audit { limit } => {
             let rows = harness.audit(limit)?;
@@ -503,6 +507,7 @@ fn segment_json(info: &types::SegmentInfo, smart: bool) -> Value {
         "unicode_scalars": info.unicode_scalars,
         "non_gsm": info.non_gsm,
         "remaining_in_segment": info.remaining_in_segment,
+        "cost_micros": info.cost_micros,
         "smart_encoding": smart,
         "text": info.text,
     })
@@ -511,9 +516,10 @@ fn segment_json(info: &types::SegmentInfo, smart: bool) -> Value {
 fn segment_text(info: &types::SegmentInfo) -> String {
     let plural = if info.segments == 1 { "" } else { "s" };
     let mut line = format!(
-        "{}, {} segment{plural}, {} characters, {} left in this segment",
+        "{}, {} segment{plural} (about {}), {} characters, {} left in this segment",
         encoding_name(info.encoding),
         info.segments,
+        format_money(info.cost_micros),
         info.characters,
         info.remaining_in_segment
     );
@@ -521,6 +527,40 @@ fn segment_text(info: &types::SegmentInfo) -> String {
         line.push_str(&format!("; UCS-2 because of: {}", info.non_gsm.join(" ")));
     }
     line
+}
+
+/// Parses a price in dollars (`0.008`, up to six decimals) into millionths.
+fn parse_price(text: &str) -> Result<u64, String> {
+    let bad =
+        || format!("'{text}' is not a price; write dollars with up to six decimals, like 0.0079");
+    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if (whole.is_empty() && frac.is_empty())
+        || frac.len() > 6
+        || !whole
+            .chars()
+            .chain(frac.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let frac: u64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)
+}
+
+/// Millionths of a dollar as `$0.016` (at least three decimals, trailing zeros dropped).
+fn format_money(micros: u64) -> String {
+    let frac = format!("{:06}", micros % 1_000_000);
+    let frac = frac.trim_end_matches('0');
+    let frac = format!("{frac:0<3}");
+    format!("${}.{frac}", micros / 1_000_000)
 }
 
 /// A fresh session after `n` host failures would loop forever on a broken plugin.
@@ -531,13 +571,14 @@ async fn fresh(harness: &Harness) -> Result<Session, Fail> {
 async fn segments(
     harness: &Harness,
     smart: bool,
+    price: Option<u64>,
     texts: Vec<String>,
     out: Out,
 ) -> Result<ExitCode, Fail> {
     let mut session = fresh(harness).await?;
     if !texts.is_empty() {
         for text in texts {
-            let info = session.segment_count(&text, smart).await?;
+            let info = session.segment_count(&text, smart, price).await?;
             out.print(&segment_json(&info, smart), || segment_text(&info));
         }
         return Ok(ExitCode::SUCCESS);
@@ -552,7 +593,7 @@ async fn segments(
         let parsed =
             parse_segment_line(&line, smart).map_err(|why| format!("line {}: {why}", index + 1));
         let value = match parsed {
-            Ok((text, smart)) => match session.segment_count(&text, smart).await {
+            Ok((text, smart)) => match session.segment_count(&text, smart, price).await {
                 Ok(info) => segment_json(&info, smart),
                 Err(e) => {
                     session = fresh(harness).await?;
@@ -769,7 +810,7 @@ async fn demo(out: Out) -> Result<ExitCode, Fail> {
     let mut lines = Vec::new();
     let mut values = Vec::new();
     for (text, smart) in samples {
-        let info = harness.segment_count(text, smart).await?;
+        let info = harness.segment_count(text, smart, None).await?;
         let mode = if smart { " (smart encoding)" } else { "" };
         lines.push(format!("{text:?}{mode}\n    → {}", segment_text(&info)));
         values.push(segment_json(&info, smart));
@@ -873,6 +914,22 @@ mod tests {
                 .unwrap_err()
                 .starts_with("not JSON")
         );
+    }
+
+    #[test]
+    fn prices_in_dollars() {
+        assert_eq!(parse_price("0.008"), Ok(8_000));
+        assert_eq!(parse_price("0.0079"), Ok(7_900));
+        assert_eq!(parse_price("1"), Ok(1_000_000));
+        assert_eq!(parse_price(".5"), Ok(500_000));
+        for bad in ["", ".", "0.0000001", "-1", "1e3", "$0.008", "abc"] {
+            assert!(parse_price(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_money(8_000), "$0.008");
+        assert_eq!(format_money(16_000), "$0.016");
+        assert_eq!(format_money(23_700), "$0.0237");
+        assert_eq!(format_money(1_500_000), "$1.500");
+        assert_eq!(format_money(0), "$0.000");
     }
 
     #[test]

@@ -249,10 +249,11 @@ impl Harness {
         &self,
         body: &str,
         smart_encoding: bool,
+        price_per_segment_micros: Option<u64>,
     ) -> Result<types::SegmentInfo, HarnessError> {
         self.session()
             .await?
-            .segment_count(body, smart_encoding)
+            .segment_count(body, smart_encoding, price_per_segment_micros)
             .await
     }
 
@@ -368,16 +369,22 @@ impl Session {
         self.finish(r).await
     }
 
-    /// Counts characters and segments.
+    /// Counts characters and segments, and prices them (none: $0.008 a segment).
     pub async fn segment_count(
         &mut self,
         body: &str,
         smart_encoding: bool,
+        price_per_segment_micros: Option<u64>,
     ) -> Result<types::SegmentInfo, HarnessError> {
         let r = self
             .plugin
             .pos_sms_sms()
-            .call_segment_count(&mut self.store, body, smart_encoding)
+            .call_segment_count(
+                &mut self.store,
+                body,
+                smart_encoding,
+                price_per_segment_micros,
+            )
             .await;
         Ok(r.map_err(trapped)?)
     }

@@ -43,8 +43,7 @@ pub fn perform(request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         .iter()
         .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
         .collect();
-    let headers =
-        Fields::from_list(&entries).map_err(|e| not_built(request, &format!("{e:?}")))?;
+    let headers = Fields::from_list(&entries).map_err(|e| not_built(request, &format!("{e:?}")))?;
     let outgoing = OutgoingRequest::new(headers);
     let method = match request.method {
         Method::Get => WasiMethod::Get,

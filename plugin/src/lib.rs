@@ -214,7 +214,11 @@ mod component {
                 .map_err(error_to_wit)
         }
 
-        fn segment_count(body: String, smart_encoding: bool) -> wit::SegmentInfo {
+        fn segment_count(
+            body: String,
+            smart_encoding: bool,
+            price_per_segment_micros: Option<u64>,
+        ) -> wit::SegmentInfo {
             let text = if smart_encoding {
                 segments::smart_encode(&body).into_owned()
             } else {
@@ -231,6 +235,7 @@ mod component {
                 unicode_scalars: info.unicode_scalars,
                 non_gsm: info.non_gsm,
                 remaining_in_segment: info.remaining_in_segment,
+                cost_micros: segments::cost_micros(info.segments, price_per_segment_micros),
                 text,
             }
         }

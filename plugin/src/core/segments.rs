@@ -105,6 +105,16 @@ pub fn smart_encode(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Twilio's US list price for one SMS segment, $0.008, in millionths of a dollar.
+pub const DEFAULT_PRICE_PER_SEGMENT_MICROS: u64 = 8_000;
+
+/// What `segments` cost at `price_per_segment_micros` (default
+/// [`DEFAULT_PRICE_PER_SEGMENT_MICROS`]), in millionths of the currency unit.
+pub fn cost_micros(segments: u32, price_per_segment_micros: Option<u64>) -> u64 {
+    u64::from(segments)
+        .saturating_mul(price_per_segment_micros.unwrap_or(DEFAULT_PRICE_PER_SEGMENT_MICROS))
+}
+
 /// Counts `text` as given (apply [`smart_encode`] first for smart encoding).
 pub fn count(text: &str) -> SegmentInfo {
     tally(text).info
@@ -685,5 +695,13 @@ mod tests {
         assert_eq!(deleted, 14);
         assert_eq!(gsm::smart_replacement('\u{200D}'), None);
         assert_eq!(gsm::smart_replacement('a'), None);
+    }
+
+    #[test]
+    fn cost_at_the_default_and_a_given_price() {
+        assert_eq!(cost_micros(1, None), 8_000);
+        assert_eq!(cost_micros(count(&"a".repeat(161)).segments, None), 16_000);
+        assert_eq!(cost_micros(3, Some(7_900)), 23_700);
+        assert_eq!(cost_micros(u32::MAX, Some(u64::MAX)), u64::MAX);
     }
 }
