@@ -704,4 +704,67 @@ mod tests {
         assert_eq!(cost_micros(3, Some(7_900)), 23_700);
         assert_eq!(cost_micros(u32::MAX, Some(u64::MAX)), u64::MAX);
     }
+
+    /// Characters that exercise every rule: GSM basic and extension, CR LF, precomposed and
+    /// combining accents, CJK, emoji with ZWJ and skin tones, flags, smart-encoding keys.
+    const ALPHABET: [char; 20] = [
+        'a', ' ', '€', '{', '\r', '\n', 'é', '中', '😀', '\u{301}', '\u{200d}', '👨', '🏽', '’',
+        '\u{a0}', '\t', '🇺', '🇸', '…', 'Ç',
+    ];
+
+    /// An independent count: cluster costs from the tables, packed by the literal procedure.
+    fn reference(text: &str) -> (Encoding, u32, u32) {
+        let units: Vec<&str> = text
+            .graphemes(true)
+            .flat_map(|g| if g == "\r\n" { vec!["\r", "\n"] } else { vec![g] })
+            .collect();
+        let gsm7 = units
+            .iter()
+            .all(|u| u.encode_utf16().count() == 1 && u.chars().all(gsm::is_gsm));
+        let costs: Vec<u64> = units
+            .iter()
+            .map(|u| {
+                if gsm7 {
+                    u.chars().map(|c| u64::from(gsm::septets(c).unwrap_or(0)) * 7).sum()
+                } else {
+                    16 * u.encode_utf16().count() as u64
+                }
+            })
+            .collect();
+        let characters = if gsm7 {
+            costs.iter().sum::<u64>() / 7
+        } else {
+            units.len() as u64
+        };
+        let encoding = if gsm7 { Encoding::Gsm7 } else { Encoding::Ucs2 };
+        (encoding, literal_packing(&costs).0 as u32, characters as u32)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_counts_like_the_reference(
+            chars in proptest::collection::vec(proptest::sample::select(&ALPHABET[..]), 0..420)
+        ) {
+            let text: String = chars.into_iter().collect();
+            let info = count(&text);
+            let (encoding, segments, characters) = reference(&text);
+            proptest::prop_assert_eq!((info.encoding, info.segments, info.characters),
+                (encoding, segments, characters));
+            proptest::prop_assert!(info.segments >= 1);
+            proptest::prop_assert_eq!(info.unicode_scalars as usize, text.chars().count());
+            proptest::prop_assert_eq!(info.encoding == Encoding::Gsm7, info.non_gsm.is_empty());
+        }
+
+        #[test]
+        fn any_string_is_counted_without_panic(text in proptest::prelude::any::<String>()) {
+            let info = count(&text);
+            proptest::prop_assert!(info.segments >= 1);
+            if info.encoding == Encoding::Gsm7 {
+                proptest::prop_assert!(info.non_gsm.is_empty());
+                proptest::prop_assert!(text.chars().all(gsm::is_gsm));
+            }
+            let smart = smart_encode(&text);
+            proptest::prop_assert_eq!(smart_encode(&smart), smart.clone());
+        }
+    }
 }
