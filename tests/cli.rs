@@ -963,7 +963,10 @@ async fn segments_and_phone() {
         .await;
     run.expect_code(0);
     assert_eq!(
-        (run.json()["segments"].clone(), run.json()["cost_micros"].clone()),
+        (
+            run.json()["segments"].clone(),
+            run.json()["cost_micros"].clone()
+        ),
         (json!(2), json!(15_800))
     );
     let run = cli.run(&["segments", "--price", "cheap", "a"]).await;

@@ -17,20 +17,18 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use sha2::{Digest as _, Sha256};
+use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::Plugin;
+use crate::limits::{Enforcer, Limits};
 use crate::policy::PolicyHooks;
 use crate::store::HostStore;
 
 /// The wasmtime version this harness was built with (from Cargo.lock).
 pub const WASMTIME_VERSION: &str = env!("WASMTIME_VERSION");
-
-/// Linear memory one plugin instance may use. The plugin needs about 1 MiB.
-pub const MEMORY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Everything one call's store holds.
 pub struct HostState {
@@ -39,23 +37,20 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: PolicyHooks,
     pub(crate) store: Arc<Mutex<HostStore>>,
-    pub(crate) limits: StoreLimits,
+    pub(crate) enforcer: Enforcer,
 }
 
 impl HostState {
     /// State for one call: a WASI context with nothing inherited (no environment, no files,
     /// no sockets; stderr goes to the host's stderr so guest panics are visible).
-    pub fn new(store: Arc<Mutex<HostStore>>, hooks: PolicyHooks) -> HostState {
+    pub fn new(store: Arc<Mutex<HostStore>>, hooks: PolicyHooks, limits: Limits) -> HostState {
         HostState {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks,
             store,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(MEMORY_LIMIT)
-                .instances(4)
-                .build(),
+            enforcer: Enforcer::new(limits),
         }
     }
 }
@@ -83,6 +78,8 @@ impl WasiHttpView for HostState {
 pub fn new_engine() -> anyhow::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model(true);
+    // CPU limits: an epoch ticked by a background thread (see `limits`).
+    config.epoch_interruption(true);
     Ok(Engine::new(&config)?)
 }
 

@@ -27,6 +27,7 @@ pub mod clock;
 pub mod engine;
 pub mod fake_twilio;
 mod host;
+pub mod limits;
 pub mod policy;
 pub mod store;
 
@@ -37,6 +38,7 @@ use anyhow::Context as _;
 use wasmtime::Store;
 
 use crate::engine::{CacheOutcome, HostState};
+use crate::limits::Limits;
 use crate::policy::{Denial, OutboundPolicy, PolicyHooks, Timeouts};
 use crate::store::{AuditRow, HostStore};
 
@@ -70,6 +72,8 @@ pub struct HarnessConfig {
     pub policy: OutboundPolicy,
     /// HTTP timeouts.
     pub timeouts: Timeouts,
+    /// Memory and CPU limits per call.
+    pub limits: Limits,
 }
 
 impl HarnessConfig {
@@ -81,6 +85,7 @@ impl HarnessConfig {
             plugin: None,
             policy: OutboundPolicy::default(),
             timeouts: Timeouts::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -162,6 +167,7 @@ pub struct Harness {
     store: Arc<Mutex<HostStore>>,
     policy: Arc<OutboundPolicy>,
     timeouts: Timeouts,
+    limits: Limits,
     denials: Arc<Mutex<Vec<Denial>>>,
     cache: CacheOutcome,
 }
@@ -177,6 +183,7 @@ impl Harness {
             None => EMBEDDED_PLUGIN.into(),
         };
         let engine = engine::new_engine()?;
+        limits::start_ticker(&engine);
         let cache_dir = config
             .cache_dir
             .clone()
@@ -195,6 +202,7 @@ impl Harness {
             store: Arc::new(Mutex::new(store)),
             policy: Arc::new(config.policy),
             timeouts: config.timeouts,
+            limits: config.limits,
             denials: Arc::new(Mutex::new(Vec::new())),
             cache,
         })
@@ -208,8 +216,11 @@ impl Harness {
     /// A fresh instance, for one call or a batch of calls.
     pub async fn session(&self) -> anyhow::Result<Session> {
         let hooks = PolicyHooks::new(self.policy.clone(), self.timeouts, self.denials.clone());
-        let mut store = Store::new(self.pre.engine(), HostState::new(self.store.clone(), hooks));
-        store.limiter(|s| &mut s.limits);
+        let mut store = Store::new(
+            self.pre.engine(),
+            HostState::new(self.store.clone(), hooks, self.limits),
+        );
+        limits::install(&mut store, |s| &mut s.enforcer);
         let plugin = self
             .pre
             .instantiate_async(&mut store)
@@ -305,6 +316,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// Starts the CPU clock for one export call.
+    fn begin(&mut self) {
+        self.store.data_mut().enforcer.start_call();
+        self.store.set_epoch_deadline(1);
+    }
+
     async fn finish<T>(
         &mut self,
         result: wasmtime::Result<Result<T, types::Error>>,
@@ -325,6 +342,7 @@ impl Session {
 
     /// Checks the credentials' format, proves them against Twilio, and stores them.
     pub async fn connect(&mut self, c: types::Credentials) -> Result<types::Account, HarnessError> {
+        self.begin();
         let r = self
             .plugin
             .pos_sms_sms()
@@ -335,6 +353,7 @@ impl Session {
 
     /// Forgets the stored credentials.
     pub async fn disconnect(&mut self) -> Result<(), HarnessError> {
+        self.begin();
         let r = self
             .plugin
             .pos_sms_sms()
@@ -345,12 +364,14 @@ impl Session {
 
     /// Whether credentials are stored.
     pub async fn status(&mut self) -> Result<types::ConnectionStatus, HarnessError> {
+        self.begin();
         let r = self.plugin.pos_sms_sms().call_status(&mut self.store).await;
         Ok(r.map_err(trapped)?)
     }
 
     /// Sends one text.
     pub async fn send(&mut self, o: types::Outgoing) -> Result<types::Receipt, HarnessError> {
+        self.begin();
         let r = self
             .plugin
             .pos_sms_sms()
@@ -361,6 +382,7 @@ impl Session {
 
     /// Sends the test message.
     pub async fn test(&mut self, to: &str, user: &str) -> Result<types::Receipt, HarnessError> {
+        self.begin();
         let r = self
             .plugin
             .pos_sms_sms()
@@ -376,6 +398,7 @@ impl Session {
         smart_encoding: bool,
         price_per_segment_micros: Option<u64>,
     ) -> Result<types::SegmentInfo, HarnessError> {
+        self.begin();
         let r = self
             .plugin
             .pos_sms_sms()
@@ -391,6 +414,7 @@ impl Session {
 
     /// Normalizes a phone number to E.164.
     pub async fn normalize_phone(&mut self, text: &str) -> Result<String, HarnessError> {
+        self.begin();
         let r = self
             .plugin
             .pos_sms_sms()
