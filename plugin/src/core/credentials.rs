@@ -4,15 +4,14 @@
 //! message naming the field. Secrets never appear in `Debug` output.
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::error::{CredentialField, Error};
+use super::json::{self, Json};
 use super::phone;
 
 /// How the plugin authenticates to Twilio.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
     /// The account's Auth Token: Basic auth as `AccountSid:AuthToken`.
     AuthToken(String),
@@ -26,8 +25,7 @@ pub enum Auth {
 }
 
 /// Who the texts come from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sender {
     /// The store's Twilio number in E.164; sent as `From`.
     Number(String),
@@ -45,7 +43,7 @@ impl Sender {
 }
 
 /// Credentials whose formats have been checked.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// `AC` + 32 hex.
     pub account_sid: String,
@@ -204,7 +202,7 @@ pub fn mask_sid(sid: &str) -> String {
 
 /// What the plugin keeps in the host's secret store under [`SECRET_NAME`]: one JSON value,
 /// so connecting replaces it in a single write and nothing is left half-stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredConnection {
     /// The checked credentials.
     pub credentials: Credentials,
@@ -215,22 +213,91 @@ pub struct StoredConnection {
 /// The secret's name in the host's store.
 pub const SECRET_NAME: &str = "twilio-connection";
 
+/// The first member of every stored value: which format it is in.
+const STORED_FORMAT: &str = "sms-plugin/twilio-connection/1";
+
 impl StoredConnection {
-    /// The value to store.
+    /// The value to store: a JSON object of strings, always in this order, e.g.
+    /// `{"format":"sms-plugin/twilio-connection/1","account_sid":"AC…","auth_token":"…",
+    /// "number":"+1…","friendly_name":"…"}`. An API key is stored as `api_key_sid` and
+    /// `api_key_secret` in place of `auth_token`; a Messaging Service as
+    /// `messaging_service_sid` in place of `number`.
     pub fn to_secret(&self) -> String {
-        // Serializing plain strings and enums cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        let c = &self.credentials;
+        let mut members = vec![("format", STORED_FORMAT), ("account_sid", &c.account_sid)];
+        match &c.auth {
+            Auth::AuthToken(token) => members.push(("auth_token", token)),
+            Auth::ApiKey { sid, secret } => {
+                members.push(("api_key_sid", sid));
+                members.push(("api_key_secret", secret));
+            }
+        }
+        members.push(match &c.sender {
+            Sender::Number(number) => ("number", number),
+            Sender::MessagingService(sid) => ("messaging_service_sid", sid),
+        });
+        members.push(("friendly_name", &self.friendly_name));
+        let mut out = String::new();
+        json::write_string_object(&mut out, &members);
+        out
     }
 
-    /// Reads a stored value; `None` when it is not one this plugin wrote.
+    /// Reads a stored value; `None` when it is not one this plugin wrote: exactly the members
+    /// [`to_secret`](Self::to_secret) writes, in its order, each a string.
     pub fn from_secret(value: &str) -> Option<StoredConnection> {
-        serde_json::from_str(value).ok()
+        let Ok(Json::Object(members)) = json::parse(value.as_bytes()) else {
+            return None;
+        };
+        let mut members = members.iter();
+        let mut next = || {
+            let (key, value) = members.next()?;
+            Some((key.as_str(), value.as_str()?))
+        };
+        let ("format", STORED_FORMAT) = next()? else {
+            return None;
+        };
+        let ("account_sid", account_sid) = next()? else {
+            return None;
+        };
+        let auth = match next()? {
+            ("auth_token", token) => Auth::AuthToken(token.into()),
+            ("api_key_sid", sid) => {
+                let ("api_key_secret", secret) = next()? else {
+                    return None;
+                };
+                Auth::ApiKey {
+                    sid: sid.into(),
+                    secret: secret.into(),
+                }
+            }
+            _ => return None,
+        };
+        let sender = match next()? {
+            ("number", number) => Sender::Number(number.into()),
+            ("messaging_service_sid", sid) => Sender::MessagingService(sid.into()),
+            _ => return None,
+        };
+        let ("friendly_name", friendly_name) = next()? else {
+            return None;
+        };
+        if members.next().is_some() {
+            return None;
+        }
+        Some(StoredConnection {
+            credentials: Credentials {
+                account_sid: account_sid.into(),
+                auth,
+                sender,
+            },
+            friendly_name: friendly_name.into(),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const SID: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaa9f3a";
     const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -337,5 +404,161 @@ mod tests {
         assert_eq!(back, stored);
         assert!(!format!("{back:?}").contains(TOKEN));
         assert_eq!(StoredConnection::from_secret("not json"), None);
+    }
+
+    fn connection(auth: Auth, sender: Sender) -> StoredConnection {
+        StoredConnection {
+            credentials: Credentials {
+                account_sid: SID.into(),
+                auth,
+                sender,
+            },
+            friendly_name: "Gems \"&\" Co\n".into(),
+        }
+    }
+
+    #[test]
+    fn stored_form_is_pinned() {
+        let token = connection(
+            Auth::AuthToken(TOKEN.into()),
+            Sender::Number("+15551234567".into()),
+        );
+        assert_eq!(
+            token.to_secret(),
+            format!(
+                r#"{{"format":"sms-plugin/twilio-connection/1","account_sid":"{SID}","auth_token":"{TOKEN}","number":"+15551234567","friendly_name":"Gems \"&\" Co\n"}}"#
+            )
+        );
+        let key = connection(
+            Auth::ApiKey {
+                sid: "SK1".into(),
+                secret: "s3cr3t".into(),
+            },
+            Sender::MessagingService("MG2".into()),
+        );
+        assert_eq!(
+            key.to_secret(),
+            format!(
+                r#"{{"format":"sms-plugin/twilio-connection/1","account_sid":"{SID}","api_key_sid":"SK1","api_key_secret":"s3cr3t","messaging_service_sid":"MG2","friendly_name":"Gems \"&\" Co\n"}}"#
+            )
+        );
+        for stored in [token, key] {
+            assert_eq!(
+                StoredConnection::from_secret(&stored.to_secret()),
+                Some(stored.clone())
+            );
+        }
+        let debug = format!(
+            "{:?}",
+            connection(
+                Auth::ApiKey {
+                    sid: "SK1".into(),
+                    secret: "s3cr3t".into(),
+                },
+                Sender::Number("+1".into()),
+            )
+        );
+        assert!(
+            debug.contains("SK1") && !debug.contains("s3cr3t"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn from_secret_refuses_what_it_did_not_write() {
+        let f = r#""format":"sms-plugin/twilio-connection/1""#;
+        let a = r#""account_sid":"AC1""#;
+        let t = r#""auth_token":"t""#;
+        let n = r#""number":"+1""#;
+        let name = r#""friendly_name":"x""#;
+        let good = format!("{{{f},{a},{t},{n},{name}}}");
+        assert!(StoredConnection::from_secret(&good).is_some());
+        // White space between tokens is still the same JSON, and fine.
+        assert!(
+            StoredConnection::from_secret(&format!(" {{ {f} , {a},{t},{n},{name} }}\n")).is_some()
+        );
+        for refused in [
+            String::new(),
+            "null".into(),
+            "[]".into(),
+            "{}".into(),
+            format!("[{f}]"),
+            // serde's earlier shape.
+            format!(
+                r#"{{"credentials":{{"account_sid":"{SID}","auth":{{"auth_token":"{TOKEN}"}},"sender":{{"number":"+15551234567"}}}},"friendly_name":"x"}}"#
+            ),
+            // Another format version.
+            format!(r#"{{"format":"sms-plugin/twilio-connection/2",{a},{t},{n},{name}}}"#),
+            // A member missing, added, repeated, reordered or not a string.
+            format!("{{{a},{t},{n},{name}}}"),
+            format!("{{{f},{t},{n},{name}}}"),
+            format!("{{{f},{a},{n},{name}}}"),
+            format!("{{{f},{a},{t},{name}}}"),
+            format!("{{{f},{a},{t},{n}}}"),
+            format!("{{{f},{a},{t},{n},{name},\"extra\":\"\"}}"),
+            format!("{{{f},{a},{t},{n},{name},{name}}}"),
+            format!("{{{f},{f},{a},{t},{n},{name}}}"),
+            format!("{{{f},{a},{t},{t},{n},{name}}}"),
+            format!("{{{a},{f},{t},{n},{name}}}"),
+            format!("{{{f},{a},{n},{t},{name}}}"),
+            format!("{{{f},{a},{t},{name},{n}}}"),
+            format!(r#"{{{f},{a},"api_key_sid":"SK1",{n},{name}}}"#),
+            format!(r#"{{{f},{a},"api_key_secret":"s","api_key_sid":"SK1",{n},{name}}}"#),
+            format!(r#"{{{f},{a},{t},"api_key_secret":"s",{n},{name}}}"#),
+            format!(r#"{{{f},"account_sid":null,{t},{n},{name}}}"#),
+            format!(r#"{{{f},{a},"auth_token":1,{n},{name}}}"#),
+            format!(r#"{{{f},{a},{t},{n},"friendly_name":["x"]}}"#),
+            format!(r#"{{{f},{a},{t},"messaging_service":"MG1",{name}}}"#),
+            // Not a complete JSON document.
+            good.trim_end_matches('}').to_string(),
+            format!("{good}{good}"),
+        ] {
+            assert_eq!(StoredConnection::from_secret(&refused), None, "{refused}");
+        }
+    }
+
+    /// Arbitrary strings in every field, either kind of auth and of sender. (`Auth` has no
+    /// `Debug`, which proptest's strategies need, so whole connections are drawn: their
+    /// `Debug` redacts the secrets.)
+    fn any_connection() -> impl Strategy<Value = StoredConnection> {
+        (
+            any::<String>(),
+            any::<Option<String>>(),
+            any::<String>(),
+            any::<bool>(),
+            any::<String>(),
+            any::<String>(),
+        )
+            .prop_map(
+                |(account_sid, key_sid, secret, service, sender, friendly_name)| StoredConnection {
+                    credentials: Credentials {
+                        account_sid,
+                        auth: match key_sid {
+                            Some(sid) => Auth::ApiKey { sid, secret },
+                            None => Auth::AuthToken(secret),
+                        },
+                        sender: if service {
+                            Sender::MessagingService(sender)
+                        } else {
+                            Sender::Number(sender)
+                        },
+                    },
+                    friendly_name,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn stored_form_round_trips(stored in any_connection()) {
+            let secret = stored.to_secret();
+            prop_assert!(json::parse(secret.as_bytes()).is_ok());
+            prop_assert_eq!(StoredConnection::from_secret(&secret), Some(stored));
+        }
+
+        #[test]
+        fn from_secret_never_panics(value in any::<String>()) {
+            let _ = StoredConnection::from_secret(&value);
+        }
     }
 }

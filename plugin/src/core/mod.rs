@@ -7,6 +7,7 @@
 pub mod credentials;
 pub mod error;
 pub mod gsm;
+pub mod json;
 pub mod phone;
 pub mod segments;
 pub mod service;

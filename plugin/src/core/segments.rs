@@ -716,7 +716,13 @@ mod tests {
     fn reference(text: &str) -> (Encoding, u32, u32) {
         let units: Vec<&str> = text
             .graphemes(true)
-            .flat_map(|g| if g == "\r\n" { vec!["\r", "\n"] } else { vec![g] })
+            .flat_map(|g| {
+                if g == "\r\n" {
+                    vec!["\r", "\n"]
+                } else {
+                    vec![g]
+                }
+            })
             .collect();
         let gsm7 = units
             .iter()
@@ -725,7 +731,9 @@ mod tests {
             .iter()
             .map(|u| {
                 if gsm7 {
-                    u.chars().map(|c| u64::from(gsm::septets(c).unwrap_or(0)) * 7).sum()
+                    u.chars()
+                        .map(|c| u64::from(gsm::septets(c).unwrap_or(0)) * 7)
+                        .sum()
                 } else {
                     16 * u.encode_utf16().count() as u64
                 }
@@ -737,7 +745,11 @@ mod tests {
             units.len() as u64
         };
         let encoding = if gsm7 { Encoding::Gsm7 } else { Encoding::Ucs2 };
-        (encoding, literal_packing(&costs).0 as u32, characters as u32)
+        (
+            encoding,
+            literal_packing(&costs).0 as u32,
+            characters as u32,
+        )
     }
 
     proptest::proptest! {

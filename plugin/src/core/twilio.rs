@@ -4,10 +4,9 @@
 //! The plugin always addresses `https://api.twilio.com`. Tests and demos point the host at a
 //! fake, and the host rewrites the destination, so these bytes are the production bytes.
 
-use serde::Deserialize;
-
 use super::credentials::{Credentials, Sender};
 use super::error::{Error, TwilioError};
+use super::json::{self, Json};
 
 /// Where Twilio's REST API lives. The host decides whether the plugin may reach it.
 pub const API_BASE: &str = "https://api.twilio.com";
@@ -106,18 +105,15 @@ pub fn send_message_request(credentials: &Credentials, to: &str, body: &str) -> 
 }
 
 /// The parts of Twilio's Account resource the plugin uses.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// `AC…`
     pub sid: String,
-    /// The account's name in Twilio.
-    #[serde(default)]
+    /// The account's name in Twilio (empty when absent).
     pub friendly_name: String,
-    /// `active`, `suspended` or `closed`.
-    #[serde(default)]
+    /// `active`, `suspended` or `closed` (empty when absent).
     pub status: String,
-    /// `Trial` or `Full`.
-    #[serde(default, rename = "type")]
+    /// `Trial` or `Full`, from the `type` field (empty when absent).
     pub account_type: String,
 }
 
@@ -134,39 +130,97 @@ pub struct Receipt {
     pub segments: u32,
 }
 
-#[derive(Deserialize)]
-struct MessageJson {
-    sid: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    num_segments: Option<StringOrNumber>,
-}
-
-/// Twilio sends several numbers as strings (`"num_segments": "1"`); accept either.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum StringOrNumber {
-    String(String),
-    Number(u64),
-}
-
-impl StringOrNumber {
-    fn as_u32(&self) -> Option<u32> {
-        match self {
-            StringOrNumber::String(s) => s.trim().parse().ok(),
-            StringOrNumber::Number(n) => u32::try_from(*n).ok(),
-        }
+/// A body that must be a JSON object.
+fn json_object(body: &[u8]) -> Result<Json, String> {
+    let json = json::parse(body).map_err(|e| e.to_string())?;
+    match json {
+        Json::Object(_) => Ok(json),
+        _ => Err("it is not a JSON object".into()),
     }
 }
 
-#[derive(Deserialize)]
+/// A string member that must be present.
+fn required_str(object: &Json, key: &str) -> Result<String, String> {
+    match object.get(key) {
+        None => Err(format!("missing field `{key}`")),
+        Some(value) => value
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("field `{key}` is not a string")),
+    }
+}
+
+/// A string member that reads as empty when absent (but must be a string when present).
+fn optional_str(object: &Json, key: &str) -> Result<String, String> {
+    match object.get(key) {
+        None => Ok(String::new()),
+        Some(_) => required_str(object, key),
+    }
+}
+
+/// A string member that may be absent or `null`.
+fn nullable_str(object: &Json, key: &str) -> Result<Option<String>, String> {
+    match object.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(_) => required_str(object, key).map(Some),
+    }
+}
+
+/// Twilio sends several numbers as strings (`"num_segments": "1"`); either form is accepted.
+/// Absent, `null` or unreadable counts read as 0; a value of another type (a fraction, a
+/// negative number, a boolean, …) means the body is not a Message.
+fn segment_count(message: &Json) -> Result<u32, String> {
+    match message.get("num_segments") {
+        None | Some(Json::Null) => Ok(0),
+        Some(value @ Json::String(_)) => Ok(value.as_u32().unwrap_or(0)),
+        Some(value @ Json::Number(text)) if text.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(value.as_u32().unwrap_or(0))
+        }
+        Some(_) => Err("field `num_segments` is not a count".into()),
+    }
+}
+
+fn account_from_json(body: &[u8]) -> Result<Account, String> {
+    let account = json_object(body)?;
+    Ok(Account {
+        sid: required_str(&account, "sid")?,
+        friendly_name: optional_str(&account, "friendly_name")?,
+        status: optional_str(&account, "status")?,
+        account_type: optional_str(&account, "type")?,
+    })
+}
+
+fn receipt_from_json(body: &[u8]) -> Result<Receipt, String> {
+    let message = json_object(body)?;
+    Ok(Receipt {
+        sid: required_str(&message, "sid")?,
+        to: optional_str(&message, "to")?,
+        status: optional_str(&message, "status")?,
+        segments: segment_count(&message)?,
+    })
+}
+
+/// Twilio's error JSON: `code`, `message` and `more_info`, each optional.
 struct ErrorJson {
     code: Option<u32>,
     message: Option<String>,
     more_info: Option<String>,
+}
+
+/// `None` unless the body is an object whose `code` (when present) is a number that fits
+/// `u32` and whose `message` and `more_info` (when present) are strings.
+fn error_from_json(body: &[u8]) -> Option<ErrorJson> {
+    let error = json_object(body).ok()?;
+    let code = match error.get("code") {
+        None | Some(Json::Null) => None,
+        Some(code @ Json::Number(_)) => Some(code.as_u32()?),
+        Some(_) => return None,
+    };
+    Some(ErrorJson {
+        code,
+        message: nullable_str(&error, "message").ok()?,
+        more_info: nullable_str(&error, "more_info").ok()?,
+    })
 }
 
 /// Parses the answer to [`fetch_account_request`].
@@ -174,7 +228,7 @@ pub fn parse_account_response(response: &HttpResponse) -> Result<Account, Error>
     if response.status != 200 {
         return Err(parse_error(response));
     }
-    serde_json::from_slice(&response.body).map_err(|e| {
+    account_from_json(&response.body).map_err(|e| {
         Error::Other(format!(
             "Twilio answered the account check with something that is not an Account ({e})"
         ))
@@ -188,27 +242,17 @@ pub fn parse_send_response(response: &HttpResponse) -> Result<Receipt, Error> {
     if !(200..300).contains(&response.status) {
         return Err(parse_error(response));
     }
-    let message: MessageJson = serde_json::from_slice(&response.body).map_err(|e| {
+    receipt_from_json(&response.body).map_err(|e| {
         Error::OutcomeUnknown(format!(
             "Twilio answered HTTP {} with a body that is not a Message: {e}",
             response.status
         ))
-    })?;
-    Ok(Receipt {
-        segments: message
-            .num_segments
-            .as_ref()
-            .and_then(StringOrNumber::as_u32)
-            .unwrap_or(0),
-        sid: message.sid,
-        to: message.to,
-        status: message.status,
     })
 }
 
 /// Turns a non-success response into the most specific [`Error`] its status and code allow.
 pub fn parse_error(response: &HttpResponse) -> Error {
-    let parsed: Option<ErrorJson> = serde_json::from_slice(&response.body).ok();
+    let parsed = error_from_json(&response.body);
     let (code, message, more_info) = match parsed {
         Some(json) => (json.code, json.message, json.more_info),
         None => (None, None, None),
@@ -411,5 +455,141 @@ mod tests {
             parse_account_response(&response(200, "[]")),
             Err(Error::Other(_))
         ));
+    }
+
+    #[test]
+    fn message_fields_default_and_segments_in_either_form() {
+        let receipt = |body: &str| parse_send_response(&response(201, body));
+        let segments = |body: &str| receipt(body).map(|r| r.segments);
+        assert_eq!(
+            receipt(r#"{"sid":"SM1"}"#),
+            Ok(Receipt {
+                sid: "SM1".into(),
+                to: String::new(),
+                status: String::new(),
+                segments: 0
+            })
+        );
+        assert_eq!(segments(r#"{"sid":"SM1","num_segments":3}"#), Ok(3));
+        assert_eq!(segments(r#"{"sid":"SM1","num_segments":"3"}"#), Ok(3));
+        assert_eq!(segments(r#"{"sid":"SM1","num_segments":null}"#), Ok(0));
+        assert_eq!(segments(r#"{"sid":"SM1","num_segments":"many"}"#), Ok(0));
+        assert_eq!(
+            segments(r#"{"sid":"SM1","num_segments":4294967296}"#),
+            Ok(0)
+        );
+        // First of duplicate members wins.
+        assert_eq!(
+            segments(r#"{"sid":"SM1","num_segments":"2","num_segments":"5"}"#),
+            Ok(2)
+        );
+        for not_a_message in [
+            "",
+            "null",
+            r#""SM1""#,
+            r#"{"to":"+15551234567"}"#,
+            r#"{"sid":null}"#,
+            r#"{"sid":7}"#,
+            r#"{"sid":"SM1","to":null}"#,
+            r#"{"sid":"SM1","status":["queued"]}"#,
+            r#"{"sid":"SM1","num_segments":1.5}"#,
+            r#"{"sid":"SM1","num_segments":-1}"#,
+            r#"{"sid":"SM1","num_segments":true}"#,
+            r#"{"sid":"SM1"} trailing"#,
+            r#"{"sid":"SM1""#,
+        ] {
+            let r = receipt(not_a_message);
+            assert!(
+                matches!(r, Err(Error::OutcomeUnknown(_))),
+                "{not_a_message}: {r:?}"
+            );
+        }
+        assert_eq!(
+            receipt("[]"),
+            Err(Error::OutcomeUnknown(
+                "Twilio answered HTTP 201 with a body that is not a Message: it is not a JSON object"
+                    .into()
+            ))
+        );
+    }
+
+    #[test]
+    fn account_fields_default() {
+        assert_eq!(
+            parse_account_response(&response(200, r#"{"sid":"AC1"}"#)),
+            Ok(Account {
+                sid: "AC1".into(),
+                friendly_name: String::new(),
+                status: String::new(),
+                account_type: String::new(),
+            })
+        );
+        assert_eq!(
+            parse_account_response(&response(200, r#"{"friendly_name":"Gems"}"#)),
+            Err(Error::Other(
+                "Twilio answered the account check with something that is not an Account \
+                 (missing field `sid`)"
+                    .into()
+            ))
+        );
+        assert!(matches!(
+            parse_account_response(&response(200, r#"{"sid":"AC1","type":null}"#)),
+            Err(Error::Other(_))
+        ));
+        assert!(matches!(
+            parse_account_response(&response(200, "{\"sid\":\"AC1\"")),
+            Err(Error::Other(_))
+        ));
+    }
+
+    #[test]
+    fn error_json_that_does_not_fit_falls_back_to_the_status() {
+        let fallback = |status, body: &str| {
+            Error::Twilio(TwilioError {
+                code: None,
+                message: format!(
+                    "HTTP {status} with a body that is not Twilio's error JSON: {body}"
+                ),
+                more_info: None,
+                http_status: status,
+            })
+        };
+        for body in [
+            r#"{"code":"21610","message":"m"}"#,
+            r#"{"code":21610.0,"message":"m"}"#,
+            r#"{"code":-1,"message":"m"}"#,
+            r#"{"code":21610,"message":5}"#,
+            r#"{"code":21610,"more_info":{}}"#,
+            r#"[21610]"#,
+        ] {
+            assert_eq!(
+                parse_error(&response(400, body)),
+                fallback(400, body),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            parse_error(&response(
+                400,
+                r#"{"code":null,"message":null,"more_info":null,"status":400}"#
+            )),
+            fallback(
+                400,
+                r#"{"code":null,"message":null,"more_info":null,"status":400}"#
+            )
+        );
+        assert_eq!(
+            parse_error(&response(400, r#"{"message":"just a message"}"#)),
+            Error::Twilio(TwilioError {
+                code: None,
+                message: "just a message".into(),
+                more_info: None,
+                http_status: 400
+            })
+        );
+        assert_eq!(
+            parse_error(&response(401, r#"{"code":21610,"message":"m"}"#)),
+            Error::RecipientOptedOut
+        );
     }
 }
