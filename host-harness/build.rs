@@ -1,5 +1,6 @@
 //! Builds the plugin for `wasm32-wasip2` so the harness binary embeds the component it was
-//! built with (the pattern of wasmtime's `crates/test-programs`).
+//! built with, and the hostile test plugin of `tests/programs` that the containment tests
+//! load (the pattern of wasmtime's `crates/test-programs`).
 //!
 //! The guest is built by a child `cargo` in its own target directory (`target/guest`): the
 //! outer build holds the lock on the main one. Variables that the outer build (clippy,
@@ -16,7 +17,13 @@ fn main() {
         .expect("host-harness sits in the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
 
-    for watched in ["plugin/src", "plugin/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in [
+        "plugin/src",
+        "plugin/Cargo.toml",
+        "tests/programs",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
@@ -62,9 +69,16 @@ fn main() {
              `rustup target add wasm32-wasip2`."
         );
     }
-    let built = guest_target.join("wasm32-wasip2/wasm-release/sms_plugin.wasm");
-    std::fs::copy(&built, out_dir.join("sms_plugin.wasm"))
-        .unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+    let built = guest_target.join("wasm32-wasip2/wasm-release");
+    for file in ["sms_plugin.wasm", "misbehaving_plugin.wasm"] {
+        std::fs::copy(built.join(file), out_dir.join(file))
+            .unwrap_or_else(|e| panic!("copying {}: {e}", built.join(file).display()));
+    }
+    // The containment tests load the hostile test plugin from here.
+    println!(
+        "cargo:rustc-env=MISBEHAVING_PLUGIN_WASM={}",
+        out_dir.join("misbehaving_plugin.wasm").display()
+    );
 }
 
 /// `<target>/guest`, where `<target>` is the outer build's target directory (found above

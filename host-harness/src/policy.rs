@@ -266,9 +266,11 @@ impl Default for Timeouts {
     }
 }
 
-/// The largest request body the plugin may send (a Twilio form is well under 8 KiB), and
-/// how much of a refused request's body is read before answering.
+/// The largest request body the plugin may send: a Twilio form is well under 8 KiB.
 const REQUEST_BODY_LIMIT: usize = 64 * 1024;
+/// How much of a request body is read (and dropped) past what is kept, so that the plugin
+/// finishes writing and then learns the real outcome.
+const DRAIN_LIMIT: usize = 1024 * 1024;
 /// How long reading a request's body from the plugin may take.
 const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -328,7 +330,11 @@ impl WasiHttpHooks for PolicyHooks {
             // before answering means the guest always finishes writing, and then sees the
             // real outcome (a refusal, a refused connection) rather than a closed stream.
             let (parts, body) = request.into_parts();
-            let body = tokio::time::timeout(REQUEST_BODY_TIMEOUT, collect(body)).await;
+            let keep = match decision {
+                Decision::Allow { .. } => REQUEST_BODY_LIMIT,
+                Decision::Deny(_) => 0,
+            };
+            let body = tokio::time::timeout(REQUEST_BODY_TIMEOUT, read_body(body, keep)).await;
             let described = format!("{} {}", parts.method, parts.uri);
             let target = match decision {
                 Decision::Allow { target } => target,
@@ -344,7 +350,12 @@ impl WasiHttpHooks for PolicyHooks {
                 }
             };
             let body = match body {
-                Ok(Ok(bytes)) => bytes,
+                Ok(Ok(Some(bytes))) => bytes,
+                Ok(Ok(None)) => {
+                    return Err(wasmtime_wasi_http::Error::HttpRequestBodySize(Some(
+                        REQUEST_BODY_LIMIT as u64,
+                    )));
+                }
                 Ok(Err(e)) => return Err(e),
                 Err(_) => return Err(wasmtime_wasi_http::Error::ConnectionWriteTimeout),
             };
@@ -382,20 +393,25 @@ impl WasiHttpHooks for PolicyHooks {
     }
 }
 
-/// Reads a request body whole, refusing one over [`REQUEST_BODY_LIMIT`].
-async fn collect(mut body: WasiBody) -> wasmtime_wasi_http::Result<bytes::Bytes> {
+/// Reads a request body: keeps it when it is at most `keep` bytes (`Some`), and otherwise
+/// reads on, dropping up to [`DRAIN_LIMIT`] bytes, before reporting it too large (`None`).
+async fn read_body(
+    mut body: WasiBody,
+    keep: usize,
+) -> wasmtime_wasi_http::Result<Option<bytes::Bytes>> {
     let mut buf = bytes::BytesMut::new();
+    let mut seen = 0;
     while let Some(frame) = body.frame().await {
         if let Some(data) = frame?.data_ref() {
-            if buf.len() + data.len() > REQUEST_BODY_LIMIT {
-                return Err(wasmtime_wasi_http::Error::HttpRequestBodySize(Some(
-                    REQUEST_BODY_LIMIT as u64,
-                )));
+            seen += data.len();
+            if seen <= keep {
+                buf.extend_from_slice(data);
+            } else if seen > DRAIN_LIMIT {
+                break;
             }
-            buf.extend_from_slice(data);
         }
     }
-    Ok(buf.freeze())
+    Ok((seen <= keep).then(|| buf.freeze()))
 }
 
 #[cfg(test)]
