@@ -19,6 +19,7 @@ fn main() {
 
     for watched in [
         "plugin/src",
+        "plugin/manifest.json",
         "plugin/Cargo.toml",
         "tests/programs",
         "wit",
@@ -69,6 +70,12 @@ fn main() {
              `rustup target add wasm32-wasip2`."
         );
     }
+    // The hostile test plugin's manifest sits beside its .wasm, where the harness looks.
+    std::fs::copy(
+        workspace.join("tests/programs/misbehaving/manifest.json"),
+        out_dir.join("misbehaving_plugin.manifest.json"),
+    )
+    .expect("copying the misbehaving plugin's manifest");
     let built = guest_target.join("wasm32-wasip2/wasm-release");
     for file in ["sms_plugin.wasm", "misbehaving_plugin.wasm"] {
         std::fs::copy(built.join(file), out_dir.join(file))

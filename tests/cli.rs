@@ -1101,7 +1101,15 @@ async fn usage_errors_exit_2() {
 
     let scheme = "--twilio-url: 'ftp://x' is not a usable destination: the scheme must be http \
                   or https, not 'ftp'. Write it as scheme://host:port, for example \
-                  http://127.0.0.1:4010";
+                  https://api.twilio.com:443";
+    let run = cli.run(&["--grant", "*.twilio.com", "status"]).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: --grant: '*.twilio.com' is not a usable destination"),
+        "{run:#?}"
+    );
+
     let run = cli.run(&["--twilio-url", "ftp://x", "status"]).await;
     run.expect_code(2);
     assert_eq!(run.stdout, "");

@@ -114,7 +114,37 @@ async fn requests_outside_the_grant_are_denied_and_logged() {
         "http://api.twilio.com:80 is not granted to the plugin (granted: \
          https://api.twilio.com:443)"
     );
+    assert_eq!(
+        denials[3].reason,
+        "https://127.0.0.1:443 is an IP address or local name; the plugin may only reach \
+         named hosts"
+    );
     assert_eq!(denials[5].request, "POST https://evil.example/upload");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_grant_alone_is_not_enough() {
+    // The host grants a destination the plugin's manifest never declared.
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(
+        dir.path(),
+        OutboundPolicy {
+            grants: vec!["https://undeclared.example".parse().unwrap()],
+            ..OutboundPolicy::default()
+        },
+    );
+    assert_eq!(
+        denied(h.send(order("get https://undeclared.example/")).await),
+        "https://undeclared.example/"
+    );
+    assert!(
+        h.denials()[0].reason.starts_with(
+            "https://undeclared.example:443 is not among the destinations the plugin's \
+             manifest declares (declared: https://api.twilio.com:443, https://evil.example:443"
+        ),
+        "{:?}",
+        h.denials()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,7 +154,7 @@ async fn an_empty_grant_denies_everything() {
         dir.path(),
         OutboundPolicy {
             grants: vec![],
-            rewrite: None,
+            ..OutboundPolicy::default()
         },
     );
     assert_eq!(
@@ -163,7 +193,8 @@ async fn the_plugin_sees_no_environment_and_no_files() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_granted_fake_origin_is_reachable_only_through_the_rewrite() {
-    // The rewrite target is not itself a grant: the plugin cannot address the fake directly.
+    // The rewrite target is not itself a grant: the plugin cannot address the fake directly
+    // (and it is a local address besides).
     let dir = tempfile::tempdir().unwrap();
     let fake: Origin = "http://127.0.0.1:9".parse().unwrap();
     let h = harness(dir.path(), OutboundPolicy::with_fake_twilio(fake));

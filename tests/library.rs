@@ -397,7 +397,22 @@ async fn another_plugin_file_can_be_loaded_and_a_bad_one_is_refused() {
     std::fs::write(&wasm, host_harness::EMBEDDED_PLUGIN).unwrap();
     let mut config = config_for(&dir.path().join("data"), &fake);
     config.plugin = Some(wasm.clone());
+    // Without its manifest a plugin is not loaded: the manifest declares what it may reach.
+    let e = Harness::open(config.clone()).err().unwrap();
+    assert!(
+        format!("{e:#}").starts_with(&format!(
+            "could not read the plugin manifest {}",
+            dir.path().join("plugin.manifest.json").display()
+        )),
+        "{e:#}"
+    );
+    std::fs::write(
+        dir.path().join("plugin.manifest.json"),
+        host_harness::manifest::EMBEDDED_MANIFEST,
+    )
+    .unwrap();
     let harness = Harness::open(config.clone()).unwrap();
+    assert_eq!(harness.manifest().id, "pos-sms-twilio");
     assert_eq!(
         harness.normalize_phone("212 555 0100").await.unwrap(),
         "+12125550100"
@@ -468,7 +483,7 @@ async fn a_destination_outside_the_grant_is_denied_by_the_host() {
     // Nothing is granted: even Twilio's origin is refused.
     config.policy = OutboundPolicy {
         grants: vec![],
-        rewrite: config.policy.rewrite.clone(),
+        ..config.policy.clone()
     };
     let harness = Harness::open(config).unwrap();
     let e = plugin_error(harness.connect(credentials()).await.unwrap_err());

@@ -28,6 +28,14 @@ pub struct Cli {
     /// Load this plugin .wasm instead of the one built into the harness.
     #[arg(long, value_name = "FILE")]
     pub plugin: Option<PathBuf>,
+    /// That plugin's manifest [default: FILE.manifest.json beside the .wasm].
+    #[arg(long, value_name = "FILE", requires = "plugin")]
+    pub manifest: Option<PathBuf>,
+    /// Grant the plugin this destination (scheme://host:port; repeat for more). Replaces the
+    /// default grant, https://api.twilio.com:443. A request leaves only when the plugin's
+    /// manifest also declares it.
+    #[arg(long = "grant", value_name = "ORIGIN")]
+    pub grants: Vec<String>,
     /// Send the plugin's Twilio requests to this base URL instead (a fake or mock Twilio),
     /// e.g. http://127.0.0.1:4010.
     #[arg(long, value_name = "URL", env = "TWILIO_API_URL")]
@@ -289,16 +297,23 @@ fn default_data_dir() -> Result<PathBuf, Fail> {
         })
 }
 
-fn policy(twilio_url: Option<&str>) -> Result<OutboundPolicy, Fail> {
-    match twilio_url {
-        None => Ok(OutboundPolicy::default()),
+fn policy(twilio_url: Option<&str>, grants: &[String]) -> Result<OutboundPolicy, Fail> {
+    let mut policy = match twilio_url {
+        None => OutboundPolicy::default(),
         Some(url) => {
             let origin: Origin = url
                 .parse()
                 .map_err(|e| Fail::usage(format!("--twilio-url: {e}")))?;
-            Ok(OutboundPolicy::with_fake_twilio(origin))
+            OutboundPolicy::with_fake_twilio(origin)
         }
+    };
+    if !grants.is_empty() {
+        policy.grants = grants
+            .iter()
+            .map(|g| g.parse().map_err(|e| Fail::usage(format!("--grant: {e}"))))
+            .collect::<Result<_, _>>()?;
     }
+    Ok(policy)
 }
 
 fn open(cli: &Cli) -> Result<Harness, Fail> {
@@ -308,7 +323,8 @@ fn open(cli: &Cli) -> Result<Harness, Fail> {
     };
     let mut config = HarnessConfig::new(data_dir);
     config.plugin.clone_from(&cli.plugin);
-    config.policy = policy(cli.twilio_url.as_deref())?;
+    config.manifest.clone_from(&cli.manifest);
+    config.policy = policy(cli.twilio_url.as_deref(), &cli.grants)?;
     Ok(Harness::open(config)?)
 }
 
@@ -766,7 +782,7 @@ async fn demo(out: Out) -> Result<ExitCode, Fail> {
     .await
     .map_err(|e| anyhow::anyhow!("starting the fake Twilio: {e}"))?;
     let mut config = HarnessConfig::new(dir.path());
-    config.policy = policy(Some(&fake.base_url()))?;
+    config.policy = policy(Some(&fake.base_url()), &[])?;
     let harness = Harness::open(config)?;
     harness.set_config("store-name", "Gems & Co Jewellers")?;
     let say = |title: &str, value: Value, text: String| {

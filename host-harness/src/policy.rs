@@ -85,7 +85,7 @@ impl FromStr for Origin {
         let err = |why: &str| {
             OriginError(format!(
                 "'{text}' is not a usable destination: {why}. Write it as scheme://host:port, \
-                 for example http://127.0.0.1:4010"
+                 for example https://api.twilio.com:443"
             ))
         };
         let url = url::Url::parse(text.trim()).map_err(|e| err(&e.to_string()))?;
@@ -139,6 +139,14 @@ impl Origin {
         })
     }
 
+    /// An IP address (v4 or v6) or a local name (`localhost`, `*.localhost`): not a named
+    /// public host, so never reachable unless the host's policy allows local destinations.
+    pub fn is_local(&self) -> bool {
+        self.host.parse::<std::net::IpAddr>().is_ok()
+            || self.host == "localhost"
+            || self.host.ends_with(".localhost")
+    }
+
     /// `host:port` as it goes in a URI authority or `Host` header.
     pub fn authority(&self) -> String {
         if self.host.contains(':') {
@@ -170,13 +178,15 @@ pub enum Decision {
     Deny(String),
 }
 
-/// The plugin's outbound grant.
+/// The host's side of the outbound grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundPolicy {
-    /// The granted origins; empty denies everything.
+    /// The origins the host grants; empty denies everything.
     pub grants: Vec<Origin>,
     /// An optional redirection of a granted origin (for a fake Twilio).
     pub rewrite: Option<Rewrite>,
+    /// Whether IP addresses and local names may be granted at all (tests only).
+    pub allow_local: bool,
 }
 
 impl Default for OutboundPolicy {
@@ -185,6 +195,7 @@ impl Default for OutboundPolicy {
         OutboundPolicy {
             grants: vec![twilio_origin()],
             rewrite: None,
+            allow_local: false,
         }
     }
 }
@@ -198,31 +209,53 @@ pub fn twilio_origin() -> Origin {
     }
 }
 
+fn listed(origins: &[Origin]) -> String {
+    let list: Vec<String> = origins.iter().map(Origin::to_string).collect();
+    list.join(", ")
+}
+
 impl OutboundPolicy {
     /// The default grant, with Twilio's origin sent to `fake` instead.
     pub fn with_fake_twilio(fake: Origin) -> OutboundPolicy {
         OutboundPolicy {
-            grants: vec![twilio_origin()],
             rewrite: Some(Rewrite {
                 from: twilio_origin(),
                 to: fake,
             }),
+            ..OutboundPolicy::default()
         }
     }
 
-    /// Decides one request by its URI.
-    pub fn decide(&self, uri: &http::Uri) -> Decision {
+    /// Decides one request: it may leave only when its origin is a named host (unless local
+    /// destinations are allowed), the plugin `declared` it in its manifest, and the host
+    /// granted it.
+    pub fn decide(&self, declared: &[Origin], uri: &http::Uri) -> Decision {
         let Some(origin) = Origin::of_uri(uri) else {
             return Decision::Deny(format!(
                 "'{uri}' has no http(s) scheme and host, so it matches no grant"
             ));
         };
+        if origin.is_local() && !self.allow_local {
+            return Decision::Deny(format!(
+                "{origin} is an IP address or local name; the plugin may only reach named hosts"
+            ));
+        }
+        if !declared.contains(&origin) {
+            let declared = if declared.is_empty() {
+                "it declares none".to_string()
+            } else {
+                format!("declared: {}", listed(declared))
+            };
+            return Decision::Deny(format!(
+                "{origin} is not among the destinations the plugin's manifest declares \
+                 ({declared})"
+            ));
+        }
         if !self.grants.contains(&origin) {
             let granted = if self.grants.is_empty() {
                 "nothing is granted".to_string()
             } else {
-                let list: Vec<String> = self.grants.iter().map(Origin::to_string).collect();
-                format!("granted: {}", list.join(", "))
+                format!("granted: {}", listed(&self.grants))
             };
             return Decision::Deny(format!("{origin} is not granted to the plugin ({granted})"));
         }
@@ -277,19 +310,23 @@ const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The wasi:http hooks that enforce an [`OutboundPolicy`] on one store.
 pub struct PolicyHooks {
     policy: Arc<OutboundPolicy>,
+    declared: Arc<Vec<Origin>>,
     timeouts: Timeouts,
     denials: Arc<Mutex<Vec<Denial>>>,
 }
 
 impl PolicyHooks {
-    /// Hooks for one store; refusals are appended to `denials`.
+    /// Hooks for one store: the host's `policy` and the plugin's `declared` destinations;
+    /// refusals are appended to `denials`.
     pub fn new(
         policy: Arc<OutboundPolicy>,
+        declared: Arc<Vec<Origin>>,
         timeouts: Timeouts,
         denials: Arc<Mutex<Vec<Denial>>>,
     ) -> PolicyHooks {
         PolicyHooks {
             policy,
+            declared,
             timeouts,
             denials,
         }
@@ -317,7 +354,7 @@ impl WasiHttpHooks for PolicyHooks {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> ResponseFuture {
-        let decision = self.policy.decide(request.uri());
+        let decision = self.policy.decide(&self.declared, request.uri());
         let options = options.unwrap_or_default();
         let options = RequestOptions {
             connect_timeout: cap(options.connect_timeout, self.timeouts.connect),
@@ -443,10 +480,20 @@ mod tests {
         }
     }
 
+    /// What the real plugin's manifest declares, plus one more for the host-key tests.
+    fn declared() -> Vec<Origin> {
+        let mut d = crate::manifest::Manifest::embedded().outbound;
+        d.push(origin("https://evil.example"));
+        d.push(origin("http://api.twilio.com"));
+        d.push(origin("https://api.twilio.com:8443"));
+        d
+    }
+
     #[test]
     fn default_grant_is_twilio_only() {
         let policy = OutboundPolicy::default();
-        let allow = |u: &str| policy.decide(&u.parse().unwrap());
+        let declared = declared();
+        let allow = |u: &str| policy.decide(&declared, &u.parse().unwrap());
         assert_eq!(
             allow("https://api.twilio.com/2010-04-01/Accounts/AC1.json"),
             Decision::Allow { target: None }
@@ -474,13 +521,58 @@ mod tests {
     }
 
     #[test]
+    fn both_keys_are_needed_and_local_names_are_refused() {
+        let policy = OutboundPolicy {
+            grants: vec![twilio_origin(), origin("https://undeclared.example")],
+            ..OutboundPolicy::default()
+        };
+        let declared = declared();
+        assert_eq!(
+            policy.decide(&declared, &"https://undeclared.example/x".parse().unwrap()),
+            Decision::Deny(
+                "https://undeclared.example:443 is not among the destinations the plugin's \
+                 manifest declares (declared: https://api.twilio.com:443, \
+                 https://api.dublin.ie1.twilio.com:443, https://api.sydney.au1.twilio.com:443, \
+                 https://evil.example:443, http://api.twilio.com:80, \
+                 https://api.twilio.com:8443)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            policy.decide(&[], &"https://api.twilio.com/x".parse().unwrap()),
+            Decision::Deny(
+                "https://api.twilio.com:443 is not among the destinations the plugin's \
+                 manifest declares (it declares none)"
+                    .into()
+            )
+        );
+        for local in [
+            "https://127.0.0.1/",
+            "http://[::1]:80/",
+            "https://localhost/",
+            "https://db.localhost/",
+        ] {
+            match policy.decide(&declared, &local.parse().unwrap()) {
+                Decision::Deny(reason) => assert!(
+                    reason.ends_with(
+                        "is an IP address or local name; the plugin may only reach named hosts"
+                    ),
+                    "{reason}"
+                ),
+                other => panic!("{local}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn empty_grant_denies_all_and_rewrite_targets_the_fake() {
         let none = OutboundPolicy {
             grants: vec![],
-            rewrite: None,
+            ..OutboundPolicy::default()
         };
+        let declared = declared();
         assert_eq!(
-            none.decide(&"https://api.twilio.com/".parse().unwrap()),
+            none.decide(&declared, &"https://api.twilio.com/".parse().unwrap()),
             Decision::Deny(
                 "https://api.twilio.com:443 is not granted to the plugin (nothing is granted)"
                     .into()
@@ -488,14 +580,14 @@ mod tests {
         );
         let fake = OutboundPolicy::with_fake_twilio(origin("http://127.0.0.1:4010"));
         assert_eq!(
-            fake.decide(&"https://api.twilio.com/x".parse().unwrap()),
+            fake.decide(&declared, &"https://api.twilio.com/x".parse().unwrap()),
             Decision::Allow {
                 target: Some(origin("http://127.0.0.1:4010"))
             }
         );
         // The fake itself is not granted: the plugin cannot address it directly.
         assert!(matches!(
-            fake.decide(&"http://127.0.0.1:4010/x".parse().unwrap()),
+            fake.decide(&declared, &"http://127.0.0.1:4010/x".parse().unwrap()),
             Decision::Deny(_)
         ));
     }
