@@ -33,19 +33,33 @@
 //! [`FakeTwilio::messages`] the Message resources created. Bind to port 0 for an ephemeral
 //! port; the server runs on the caller's tokio runtime and stops on
 //! [`FakeTwilio::shutdown`] or on drop.
+//!
+//! # Faults
+//!
+//! [`FakeTwilio::push_faults`] queues misbehaviours ([`Fault`]) for the next Accounts/Messages
+//! requests that pass authentication: each fault answers one such request instead of the
+//! normal handling (no Message is created), and once the queue is empty the fake answers
+//! normally again. Requests with bad credentials or unknown paths are answered as usual and
+//! leave the queue alone. Every request is recorded, faulted or not. An unreachable Twilio
+//! (connection refused) is simulated by shutting the fake down.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{
+    ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -64,6 +78,46 @@ const MAX_BODY_CHARS: usize = 1600;
 const API_PREFIX: &str = "/2010-04-01/Accounts/";
 /// Fixed creation/update date of the fake Account resource.
 const ACCOUNT_DATE: &str = "Fri, 01 Mar 2024 09:30:00 +0000";
+/// Size of a [`Fault::HugeBody`] answer.
+const HUGE_BODY: usize = 2 * 1024 * 1024;
+/// How long a [`Fault::CloseMidResponse`] answer waits after its partial body (so that it is
+/// flushed to the client) before the connection is closed.
+const CUT_PAUSE: Duration = Duration::from_millis(50);
+
+/// A misbehaviour for one request; see [`FakeTwilio::push_faults`]. "Success status" below
+/// means `201` for a Messages request and `200` for an Account request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// This status with Twilio-style error JSON whose `code` and `more_info` are `null` and
+    /// whose `message` is the status's reason phrase. A status below 200 or above 999 is
+    /// answered as 500.
+    Status {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// `429` with Twilio's error 20429, and `Retry-After: <seconds>` when `Some`.
+    TooManyRequests {
+        /// The `Retry-After` header, in seconds.
+        retry_after: Option<u32>,
+    },
+    /// `503` with error JSON whose `code` is `null`, and `Retry-After: <seconds>` when `Some`.
+    ServiceUnavailable {
+        /// The `Retry-After` header, in seconds.
+        retry_after: Option<u32>,
+    },
+    /// The success status with an HTML page as the body (`Content-Type: text/html`).
+    NotJson,
+    /// `400` with Twilio-style error JSON carrying code 29999, which no client knows.
+    UnknownCode,
+    /// The success status with a 2 MiB body that starts like a Message resource.
+    HugeBody,
+    /// The request is read and recorded but never answered; the connection stays open until
+    /// the client gives up or the fake shuts down.
+    Stall,
+    /// The success status and headers with a `Content-Length`, half of a Message resource's
+    /// JSON, then the connection closes.
+    CloseMidResponse,
+}
 
 /// Configuration of a [`FakeTwilio`].
 #[derive(Clone)]
@@ -149,6 +203,7 @@ impl FakeTwilio {
             config,
             requests: Mutex::new(Vec::new()),
             messages: Mutex::new(Vec::new()),
+            faults: Mutex::new(VecDeque::new()),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
@@ -186,6 +241,17 @@ impl FakeTwilio {
         lock(&self.shared.messages).clone()
     }
 
+    /// Queues `faults` (after any already queued) for the next authenticated Accounts or
+    /// Messages requests, one request each; see the module docs.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        lock(&self.shared.faults).extend(faults);
+    }
+
+    /// How many queued faults have not answered a request yet.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.shared.faults).len()
+    }
+
     /// Stops accepting, closes open connections and waits for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -210,6 +276,7 @@ struct Shared {
     config: FakeConfig,
     requests: Mutex<Vec<RecordedRequest>>,
     messages: Mutex<Vec<Value>>,
+    faults: Mutex<VecDeque<Fault>>,
 }
 
 /// Locks ignoring poisoning: the data are plain records, valid even after a panic.
@@ -284,7 +351,7 @@ async fn read_body(mut body: Incoming) -> (Vec<u8>, BodyStatus) {
 async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<AnswerBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let (body, body_status) = read_body(body).await;
     let path_and_query = parts
@@ -305,6 +372,16 @@ async fn handle(
         body: body.clone(),
     };
     lock(&shared.requests).push(recorded);
+    let fault = route(parts.uri.path())
+        .filter(|_| authorized(&shared.config, &parts.headers))
+        .and_then(|resource| Some((lock(&shared.faults).pop_front()?, resource)));
+    if let Some((fault, resource)) = fault {
+        return match fault_response(&fault, resource) {
+            Some(response) => Ok(response),
+            // Never answers: dropped when the client goes away or the fake shuts down.
+            None => std::future::pending().await,
+        };
+    }
     Ok(respond(
         &shared,
         &parts.method,
@@ -312,7 +389,155 @@ async fn handle(
         &parts.headers,
         &body,
         &body_status,
-    ))
+    )
+    .map(AnswerBody::Whole))
+}
+
+/// The answer a [`Fault`] gives; `None` for [`Fault::Stall`], which gives none.
+fn fault_response(fault: &Fault, resource: Resource<'_>) -> Option<Response<AnswerBody>> {
+    let success = match resource {
+        Resource::Account(_) => StatusCode::OK,
+        Resource::Messages(_) => StatusCode::CREATED,
+    };
+    let with_retry_after = |mut response: Response<Full<Bytes>>, retry_after: &Option<u32>| {
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+        }
+        response
+    };
+    let whole = match fault {
+        Fault::Status { status } => {
+            let status = StatusCode::from_u16(*status)
+                .ok()
+                .filter(|s| !s.is_informational())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            null_code_error(status)
+        }
+        Fault::TooManyRequests { retry_after } => with_retry_after(
+            twilio_error(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests"),
+            retry_after,
+        ),
+        Fault::ServiceUnavailable { retry_after } => with_retry_after(
+            null_code_error(StatusCode::SERVICE_UNAVAILABLE),
+            retry_after,
+        ),
+        Fault::NotJson => {
+            let mut response = Response::new(Full::new(Bytes::from_static(
+                b"<!DOCTYPE html>\n<html><head><title>Welcome</title></head>\
+                  <body><h1>It works!</h1></body></html>\n",
+            )));
+            *response.status_mut() = success;
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            response
+        }
+        Fault::UnknownCode => twilio_error(
+            StatusCode::BAD_REQUEST,
+            29999,
+            "Something went wrong that no client has seen before.",
+        ),
+        Fault::HugeBody => {
+            let head =
+                br#"{"sid":"SM00000000000000000000000000000000","status":"queued","padding":""#;
+            let mut body = head.to_vec();
+            body.resize(HUGE_BODY - 2, b'x');
+            body.extend_from_slice(b"\"}");
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() = success;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Fault::CloseMidResponse => {
+            let message = json!({
+                "sid": "SM00000000000000000000000000000000",
+                "status": "queued",
+                "num_segments": "1",
+            })
+            .to_string();
+            let half = Bytes::from(message.as_bytes()[..message.len() / 2].to_vec());
+            let mut response = Response::new(AnswerBody::Cut {
+                part: Some(half),
+                pause: Box::pin(tokio::time::sleep(CUT_PAUSE)),
+            });
+            *response.status_mut() = success;
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(message.len()));
+            return Some(response);
+        }
+        Fault::Stall => return None,
+    };
+    Some(whole.map(AnswerBody::Whole))
+}
+
+/// Twilio-style error JSON with `code` and `more_info` `null`.
+fn null_code_error(status: StatusCode) -> Response<Full<Bytes>> {
+    let body = json!({
+        "code": null,
+        "message": status.canonical_reason().unwrap_or("Error"),
+        "more_info": null,
+        "status": status.as_u16(),
+    });
+    json_response(status, &body)
+}
+
+/// An answer's body: whole, or a part followed by a broken connection
+/// ([`Fault::CloseMidResponse`]).
+enum AnswerBody {
+    Whole(Full<Bytes>),
+    Cut {
+        /// Sent first.
+        part: Option<Bytes>,
+        /// Waited for after the part; then the body fails and hyper closes the connection.
+        pause: Pin<Box<tokio::time::Sleep>>,
+    },
+}
+
+impl Body for AnswerBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            AnswerBody::Whole(full) => Pin::new(full)
+                .poll_frame(cx)
+                .map_err(|never| match never {}),
+            AnswerBody::Cut { part, pause } => {
+                if let Some(part) = part.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(part))));
+                }
+                ready!(pause.as_mut().poll(cx));
+                Poll::Ready(Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "fault: the connection closes mid-response",
+                ))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            AnswerBody::Whole(full) => full.is_end_stream(),
+            AnswerBody::Cut { .. } => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            AnswerBody::Whole(full) => full.size_hint(),
+            // Unknown, so hyper frames the body by the Content-Length header.
+            AnswerBody::Cut { .. } => SizeHint::default(),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -1399,6 +1624,102 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(refused, "still accepting after drop");
+    }
+
+    #[tokio::test]
+    async fn faults_answer_one_authenticated_request_each() {
+        let fake = start().await;
+        let account = format!("/2010-04-01/Accounts/{SID}.json");
+        fake.push_faults([
+            Fault::TooManyRequests {
+                retry_after: Some(7),
+            },
+            Fault::ServiceUnavailable { retry_after: None },
+            Fault::Status { status: 502 },
+            Fault::Status { status: 42 },
+            Fault::UnknownCode,
+        ]);
+        fake.push_faults([Fault::NotJson, Fault::HugeBody]);
+        assert_eq!(fake.pending_faults(), 7);
+        // Unauthenticated requests and unknown paths leave the queue alone.
+        get(&fake, &account, None)
+            .await
+            .assert_error(401, 20003, "Authenticate");
+        get(&fake, "/nope", Some(&good_auth())).await;
+        assert_eq!(fake.pending_faults(), 7);
+
+        let reply = get(&fake, &account, Some(&good_auth())).await;
+        reply.assert_error(429, 20429, "Too Many Requests");
+        assert_eq!(reply.header("retry-after"), Some("7"));
+        let null_code = |status: u16, message: &str| json!({"code": null, "message": message, "more_info": null, "status": status});
+        let reply = send_form(&fake, &[("To", "+15558675310")]).await;
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header("retry-after"), None);
+        assert_eq!(reply.json(), null_code(503, "Service Unavailable"));
+        let reply = get(&fake, &account, Some(&good_auth())).await;
+        assert_eq!(reply.json(), null_code(502, "Bad Gateway"));
+        let reply = get(&fake, &account, Some(&good_auth())).await;
+        assert_eq!(reply.json(), null_code(500, "Internal Server Error"));
+        get(&fake, &account, Some(&good_auth())).await.assert_error(
+            400,
+            29999,
+            "Something went wrong that no client has seen before.",
+        );
+        let reply = send_form(&fake, &[]).await;
+        assert_eq!(reply.status, 201);
+        assert!(reply.text().starts_with("<!DOCTYPE html>"));
+        let reply = get(&fake, &account, Some(&good_auth())).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body.len(), HUGE_BODY);
+        assert!(reply.text().starts_with(r#"{"sid":"SM"#));
+
+        // The queue is empty: normal answers again, and no fault created a Message.
+        assert_eq!(fake.pending_faults(), 0);
+        assert!(fake.messages().is_empty());
+        assert_eq!(get(&fake, &account, Some(&good_auth())).await.status, 200);
+        assert_eq!(fake.requests().len(), 10);
+        fake.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn close_mid_response_and_stall() {
+        let fake = start().await;
+        let auth = good_auth();
+        let request = build(
+            "GET",
+            &format!("/2010-04-01/Accounts/{SID}.json"),
+            &[("Authorization", auth.as_str())],
+            b"",
+            Framing::None,
+        );
+        fake.push_faults([Fault::CloseMidResponse, Fault::Stall]);
+        let raw = exchange_raw(fake.addr(), &request).await;
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = std::str::from_utf8(&raw[..end])
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200 ok"), "{head}");
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body = &raw[end + 4..];
+        assert!(!body.is_empty() && body.len() < length, "{body:?}");
+
+        let mut stream = TcpStream::connect(fake.addr()).await.unwrap();
+        stream.write_all(&request).await.unwrap();
+        let mut byte = [0u8; 1];
+        let silent = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut byte)).await;
+        assert!(silent.is_err(), "a stalled request gets no answer");
+        assert_eq!(fake.requests().len(), 2);
+        fake.shutdown().await;
+        // Shutting down closes the stalled connection.
+        let closed = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
+            .await
+            .expect("closed at shutdown");
+        assert!(matches!(closed, Ok(0) | Err(_)));
     }
 
     #[test]

@@ -422,8 +422,22 @@ impl WasiHttpHooks for PolicyHooks {
             }
             let (response, io) =
                 wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            // The most of an answer's body the plugin can read: Twilio's answers are a few KB,
+            // and a server that sends more must not fill the plugin's memory. Reading past it
+            // fails with `HTTP-response-body-size`; the body's own errors pass unchanged.
+            const RESPONSE_BODY_LIMIT: usize = 1024 * 1024;
+            let capped = |body| {
+                http_body_util::Limited::new(body, RESPONSE_BODY_LIMIT)
+                    .map_err(|e| match e.downcast::<wasmtime_wasi_http::Error>() {
+                        Ok(inner) => *inner,
+                        Err(_) => wasmtime_wasi_http::Error::HttpResponseBodySize(Some(
+                            RESPONSE_BODY_LIMIT as u64,
+                        )),
+                    })
+                    .boxed_unsync()
+            };
             Ok((
-                response.map(|b| b.boxed_unsync()),
+                response.map(capped),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })

@@ -61,6 +61,12 @@ mod component {
         ) -> Result<twilio::HttpResponse, service::TransportError> {
             crate::http::perform(request)
         }
+        fn sleep(&self, duration: std::time::Duration) {
+            // Blocking on a host pollable: the host waits, and does not count the wait as the
+            // plugin's CPU time.
+            let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+            wasip2::clocks::monotonic_clock::subscribe_duration(nanos).block();
+        }
     }
 
     fn field_to_wit(f: error::CredentialField) -> wit::CredentialField {

@@ -5,9 +5,10 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use host_harness::fake_twilio::{FakeConfig, FakeTwilio};
-use host_harness::policy::OutboundPolicy;
+use host_harness::policy::{OutboundPolicy, Timeouts};
 use host_harness::types::{Auth, Credentials};
 use host_harness::{Harness, HarnessConfig, HarnessError, PluginError};
 
@@ -45,11 +46,27 @@ pub fn config_for(dir: &std::path::Path, fake: &FakeTwilio) -> HarnessConfig {
 
 /// A started fake and a harness that is not connected yet.
 pub async fn world() -> World {
+    world_with_timeouts(Timeouts::default()).await
+}
+
+/// HTTP timeouts short enough that a silent fake fails a call in a fraction of a second.
+pub fn short_timeouts() -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(5),
+        first_byte: Duration::from_millis(300),
+        between_bytes: Duration::from_millis(300),
+    }
+}
+
+/// Like [`world`], with the harness's HTTP timeouts set to `timeouts`.
+pub async fn world_with_timeouts(timeouts: Timeouts) -> World {
     let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
         .await
         .expect("fake Twilio starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let harness = Harness::open(config_for(dir.path(), &fake)).expect("harness opens");
+    let mut config = config_for(dir.path(), &fake);
+    config.timeouts = timeouts;
+    let harness = Harness::open(config).expect("harness opens");
     World { fake, harness, dir }
 }
 

@@ -205,6 +205,9 @@ fn write_twilio(f: &mut fmt::Formatter<'_>, e: &TwilioError) -> fmt::Result {
             "Twilio could not find this account. Check the Account SID in the Twilio settings.",
         ),
         Some(21617) => Some("The message is too long for Twilio. Shorten it and try again."),
+        _ if e.http_status == 503 => Some(
+            "Twilio is temporarily unavailable, so nothing was sent. Try again in a few minutes.",
+        ),
         _ => None,
     };
     match advice {
@@ -260,13 +263,24 @@ mod tests {
         );
         let unknown = Error::Twilio(TwilioError {
             code: None,
+            message: "Bad Gateway".into(),
+            more_info: None,
+            http_status: 502,
+        });
+        assert_eq!(
+            unknown.to_string(),
+            "Twilio could not send this message: Bad Gateway (HTTP 502)"
+        );
+        let unavailable = Error::Twilio(TwilioError {
+            code: None,
             message: "Service Unavailable".into(),
             more_info: None,
             http_status: 503,
         });
         assert_eq!(
-            unknown.to_string(),
-            "Twilio could not send this message: Service Unavailable (HTTP 503)"
+            unavailable.to_string(),
+            "Twilio is temporarily unavailable, so nothing was sent. Try again in a few \
+             minutes. (HTTP 503)"
         );
     }
 

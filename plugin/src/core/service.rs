@@ -4,6 +4,8 @@
 //! audited. The effects (secrets, audit rows, HTTP) go through [`Host`], which the component
 //! implements with its WIT imports and wasi:http, and tests implement with a fake.
 
+use std::time::Duration;
+
 use super::credentials::{Auth, Credentials, SECRET_NAME, StoredConnection, mask_sid};
 use super::error::{Error, MAX_BODY_CHARS};
 use super::phone;
@@ -67,6 +69,64 @@ pub trait Host {
     fn record_audit(&self, entry: AuditEntry);
     /// Performs one HTTP request.
     fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+    /// Waits before a request is made again (not charged to the plugin's CPU time).
+    fn sleep(&self, duration: Duration);
+}
+
+/// A request Twilio did not process (429 / 20429, or 503) is made at most this many times in
+/// all.
+pub const MAX_ATTEMPTS: usize = 3;
+/// The waits before the second and third attempts when Twilio sends no `Retry-After`.
+pub const DEFAULT_BACKOFF: [Duration; MAX_ATTEMPTS - 1] =
+    [Duration::from_secs(1), Duration::from_secs(2)];
+/// The most one operation waits in all. A wait that would pass it is not started: Twilio's
+/// error is returned at once instead.
+pub const MAX_TOTAL_WAIT: Duration = Duration::from_secs(10);
+
+/// Whether Twilio said it did not process the request (429 / 20429, or 503), so making it
+/// again cannot send anything twice.
+fn not_processed(error: &Error) -> bool {
+    match error {
+        Error::RateLimited(_) => true,
+        Error::Twilio(detail) => detail.http_status == 503,
+        _ => false,
+    }
+}
+
+/// Performs `request` and parses its answer with `parse`, making it again (at most
+/// [`MAX_ATTEMPTS`] times in all) while Twilio answers that it did not process it. Each wait
+/// is Twilio's `Retry-After`, or [`DEFAULT_BACKOFF`] without one; when the waits would add up
+/// to more than [`MAX_TOTAL_WAIT`], the last error is returned without waiting. A request
+/// that got no answer is never repeated here: `transport` says what that means.
+fn with_retries<T>(
+    host: &impl Host,
+    request: &HttpRequest,
+    transport: impl Fn(TransportError) -> Error,
+    parse: impl Fn(&HttpResponse) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut waited = Duration::ZERO;
+    let mut attempt = 1;
+    loop {
+        let response = host.http(request).map_err(&transport)?;
+        let result = parse(&response);
+        match &result {
+            Err(e) if not_processed(e) && attempt < MAX_ATTEMPTS => {}
+            _ => return result,
+        }
+        let wait = match twilio::retry_after(&response) {
+            Some(secs) => Duration::from_secs(u64::from(secs)),
+            None => DEFAULT_BACKOFF
+                .get(attempt - 1)
+                .copied()
+                .unwrap_or(MAX_TOTAL_WAIT),
+        };
+        waited = waited.saturating_add(wait);
+        if waited > MAX_TOTAL_WAIT {
+            return result;
+        }
+        host.sleep(wait);
+        attempt += 1;
+    }
 }
 
 /// The account `connect` proved.
@@ -117,14 +177,16 @@ pub fn connect(
     sender: &str,
 ) -> Result<ConnectedAccount, Error> {
     let credentials = Credentials::parse(account_sid, auth, sender)?;
-    let response = host
-        .http(&twilio::fetch_account_request(&credentials))
-        .map_err(|e| match e {
+    let account = with_retries(
+        host,
+        &twilio::fetch_account_request(&credentials),
+        |e| match e {
             TransportError::Denied(d) => Error::DeniedByHost(d),
             // A GET changes nothing at Twilio: whether or not it arrived, trying again is safe.
             TransportError::NotSent(d) | TransportError::NoAnswer(d) => Error::Network(d),
-        })?;
-    let account = twilio::parse_account_response(&response)?;
+        },
+        twilio::parse_account_response,
+    )?;
     let connection = StoredConnection {
         credentials,
         friendly_name: account.friendly_name.clone(),
@@ -219,12 +281,16 @@ fn attempt(
     }
     entry.segments = segments::count(text).segments;
     let request = twilio::send_message_request(&connection.credentials, &to, text);
-    let response = host.http(&request).map_err(|e| match e {
-        TransportError::Denied(d) => Error::DeniedByHost(d),
-        TransportError::NotSent(d) => Error::Network(d),
-        TransportError::NoAnswer(d) => Error::OutcomeUnknown(d),
-    })?;
-    twilio::parse_send_response(&response)
+    with_retries(
+        host,
+        &request,
+        |e| match e {
+            TransportError::Denied(d) => Error::DeniedByHost(d),
+            TransportError::NotSent(d) => Error::Network(d),
+            TransportError::NoAnswer(d) => Error::OutcomeUnknown(d),
+        },
+        twilio::parse_send_response,
+    )
 }
 
 /// The fixed text of the "Send Test SMS" button.
@@ -250,11 +316,15 @@ pub fn test(host: &impl Host, to: &str, user: &str) -> Result<Receipt, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::TwilioError;
     use std::cell::RefCell;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, VecDeque};
 
     const SID: &str = "AC00000000000000000000000000000001";
     const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    /// A scripted answer: status, headers, body.
+    type Scripted<'a> = (u16, &'a [(&'a str, &'a str)], &'a str);
 
     /// A host with an in-memory secret store and a scripted HTTP answer.
     #[derive(Default)]
@@ -264,6 +334,10 @@ mod tests {
         audit: RefCell<Vec<AuditEntry>>,
         requests: RefCell<Vec<HttpRequest>>,
         answer: RefCell<Option<Result<HttpResponse, TransportError>>>,
+        /// Answers given before `answer`, one per request.
+        script: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
+        /// The waits asked for, in order (nothing really waits).
+        sleeps: RefCell<Vec<Duration>>,
         refuse_writes: bool,
     }
 
@@ -279,6 +353,21 @@ mod tests {
                 headers: vec![],
                 body: body.as_bytes().to_vec(),
             }));
+        }
+        /// Queues answers for the next requests, each with its headers.
+        fn script(&self, answers: &[Scripted<'_>]) {
+            self.script
+                .borrow_mut()
+                .extend(answers.iter().map(|(status, headers, body)| {
+                    Ok(HttpResponse {
+                        status: *status,
+                        headers: headers
+                            .iter()
+                            .map(|(n, v)| (n.to_string(), v.to_string()))
+                            .collect(),
+                        body: body.as_bytes().to_vec(),
+                    })
+                }));
         }
         fn connected() -> FakeHost {
             let host = FakeHost::answering(
@@ -314,10 +403,16 @@ mod tests {
         }
         fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
             self.requests.borrow_mut().push(request.clone());
+            if let Some(answer) = self.script.borrow_mut().pop_front() {
+                return answer;
+            }
             self.answer
                 .borrow()
                 .clone()
                 .unwrap_or(Err(TransportError::NotSent("no answer scripted".into())))
+        }
+        fn sleep(&self, duration: Duration) {
+            self.sleeps.borrow_mut().push(duration);
         }
     }
 
@@ -506,5 +601,252 @@ mod tests {
         let host = FakeHost::connected();
         disconnect(&host).unwrap();
         assert_eq!(status(&host), ConnectionStatus::default());
+    }
+
+    const QUEUED: &str =
+        r#"{"sid":"SMabc","to":"+15551234567","status":"queued","num_segments":"1"}"#;
+    const RATE_LIMITED: &str = r#"{"code":20429,"message":"Too Many Requests","status":429}"#;
+    const ACCOUNT: &str =
+        r#"{"sid":"AC1","friendly_name":"Gems & Co","status":"active","type":"Full"}"#;
+
+    fn secs(list: &[u64]) -> Vec<Duration> {
+        list.iter().map(|s| Duration::from_secs(*s)).collect()
+    }
+
+    fn send_hi(host: &FakeHost) -> Result<Receipt, Error> {
+        send(host, AuditAction::Send, "+15551234567", "hi", "u")
+    }
+
+    #[test]
+    fn rate_limited_send_is_retried_with_the_default_backoff() {
+        let host = FakeHost::connected();
+        host.script(&[(429, &[], RATE_LIMITED), (429, &[], RATE_LIMITED)]);
+        host.answer_with(201, QUEUED);
+        assert_eq!(send_hi(&host).unwrap().sid, "SMabc");
+        assert_eq!(host.requests.borrow().len(), 3);
+        assert_eq!(*host.sleeps.borrow(), secs(&[1, 2]));
+        let row = host.audit.borrow()[0].clone();
+        assert_eq!(
+            (row.message_sid.as_deref(), row.error_kind),
+            (Some("SMabc"), None)
+        );
+        assert_eq!(host.audit.borrow().len(), 1);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_attempts_are_bounded() {
+        let host = FakeHost::connected();
+        let wait = [("Retry-After", "1")];
+        host.script(&[
+            (429, &wait, RATE_LIMITED),
+            // Twilio's code alone says the same, whatever the status.
+            (400, &wait, RATE_LIMITED),
+            (429, &wait, RATE_LIMITED),
+            (201, &[], QUEUED),
+        ]);
+        assert_eq!(send_hi(&host).unwrap_err(), Error::RateLimited(Some(1)));
+        assert_eq!(host.requests.borrow().len(), MAX_ATTEMPTS);
+        assert_eq!(*host.sleeps.borrow(), secs(&[1, 1]));
+        let row = host.audit.borrow()[0].clone();
+        assert_eq!(
+            (
+                row.error_kind.as_deref(),
+                row.twilio_code,
+                row.status.as_str()
+            ),
+            (Some("rate-limited"), None, "failed")
+        );
+
+        // Retry-After wins over the default backoff, and 0 means at once.
+        let host = FakeHost::connected();
+        host.script(&[
+            (429, &[("retry-after", "3")], ""),
+            (429, &[("retry-after", "0")], ""),
+        ]);
+        host.answer_with(201, QUEUED);
+        assert!(send_hi(&host).is_ok());
+        assert_eq!(*host.sleeps.borrow(), secs(&[3, 0]));
+
+        // A Retry-After that is not a number of seconds falls back to the default.
+        let host = FakeHost::connected();
+        host.script(&[(429, &[("retry-after", "Fri, 31 Dec 1999 23:59:59 GMT")], "")]);
+        host.answer_with(201, QUEUED);
+        assert!(send_hi(&host).is_ok());
+        assert_eq!(*host.sleeps.borrow(), secs(&[1]));
+    }
+
+    #[test]
+    fn a_wait_past_the_cap_returns_the_error_at_once() {
+        let host = FakeHost::connected();
+        host.answer_with(429, RATE_LIMITED);
+        host.script(&[(429, &[("retry-after", "60")], RATE_LIMITED)]);
+        assert_eq!(send_hi(&host).unwrap_err(), Error::RateLimited(Some(60)));
+        assert_eq!(host.requests.borrow().len(), 1);
+        assert!(host.sleeps.borrow().is_empty());
+
+        // The cap is on the sum: 6 s is waited, 6 + 5 s is not.
+        let host = FakeHost::connected();
+        host.script(&[
+            (429, &[("retry-after", "6")], RATE_LIMITED),
+            (429, &[("retry-after", "5")], RATE_LIMITED),
+            (201, &[], QUEUED),
+        ]);
+        assert_eq!(send_hi(&host).unwrap_err(), Error::RateLimited(Some(5)));
+        assert_eq!(host.requests.borrow().len(), 2);
+        assert_eq!(*host.sleeps.borrow(), secs(&[6]));
+
+        // Exactly the cap is still waited.
+        let host = FakeHost::connected();
+        host.script(&[(429, &[("retry-after", "10")], RATE_LIMITED)]);
+        host.answer_with(201, QUEUED);
+        assert!(send_hi(&host).is_ok());
+        assert_eq!(*host.sleeps.borrow(), secs(&[10]));
+
+        let host = FakeHost::connected();
+        host.script(&[(503, &[("retry-after", "4294967295")], "")]);
+        host.answer_with(201, QUEUED);
+        assert_eq!(send_hi(&host).unwrap_err().kind(), "twilio");
+        assert!(host.sleeps.borrow().is_empty());
+    }
+
+    #[test]
+    fn unavailable_is_retried_and_then_says_nothing_was_sent() {
+        let host = FakeHost::connected();
+        host.answer_with(503, "<html>Service Unavailable</html>");
+        let e = send_hi(&host).unwrap_err();
+        assert_eq!(
+            e,
+            Error::Twilio(TwilioError {
+                code: None,
+                message: "Twilio is temporarily unavailable and nothing was sent (HTTP 503 \
+                          with a body that is not Twilio's error JSON: <html>Service \
+                          Unavailable</html>)"
+                    .into(),
+                more_info: None,
+                http_status: 503,
+            })
+        );
+        assert!(e.to_string().contains("nothing was sent"), "{e}");
+        assert_eq!(host.requests.borrow().len(), 3);
+        assert_eq!(*host.sleeps.borrow(), secs(&[1, 2]));
+        let row = host.audit.borrow()[0].clone();
+        assert_eq!(
+            (row.error_kind.as_deref(), row.twilio_code),
+            (Some("twilio"), None)
+        );
+
+        let host = FakeHost::connected();
+        host.script(&[(503, &[("retry-after", "1")], "")]);
+        host.answer_with(201, QUEUED);
+        assert_eq!(send_hi(&host).unwrap().status, "queued");
+        assert_eq!(host.requests.borrow().len(), 2);
+        assert_eq!(*host.sleeps.borrow(), secs(&[1]));
+    }
+
+    #[test]
+    fn other_server_errors_on_a_send_are_outcome_unknown_and_not_retried() {
+        for status in [500, 502, 504, 599] {
+            let host = FakeHost::connected();
+            host.answer_with(
+                status,
+                r#"{"code":null,"message":"Internal Server Error","status":500}"#,
+            );
+            assert_eq!(
+                send_hi(&host).unwrap_err(),
+                Error::OutcomeUnknown(format!(
+                    "Twilio answered HTTP {status}, a server error that does not say whether \
+                     the message was created"
+                ))
+            );
+            assert_eq!(host.requests.borrow().len(), 1, "{status}");
+            assert!(host.sleeps.borrow().is_empty());
+            assert_eq!(
+                host.audit.borrow()[0].error_kind.as_deref(),
+                Some("outcome-unknown")
+            );
+        }
+    }
+
+    #[test]
+    fn transport_failures_are_never_retried() {
+        for transport in [
+            TransportError::NoAnswer("timeout".into()),
+            TransportError::NotSent("refused".into()),
+            TransportError::Denied("evil.example".into()),
+        ] {
+            let host = FakeHost::connected();
+            host.script(&[(429, &[("retry-after", "1")], RATE_LIMITED)]);
+            *host.answer.borrow_mut() = Some(Err(transport.clone()));
+            // The retry after the 429 gets no answer: that one is not repeated.
+            send_hi(&host).unwrap_err();
+            assert_eq!(host.requests.borrow().len(), 2, "{transport:?}");
+            assert_eq!(*host.sleeps.borrow(), secs(&[1]));
+        }
+        let host = FakeHost::connected();
+        *host.answer.borrow_mut() = Some(Err(TransportError::NoAnswer("stalled".into())));
+        assert_eq!(
+            send_hi(&host).unwrap_err(),
+            Error::OutcomeUnknown("stalled".into())
+        );
+        assert_eq!(host.requests.borrow().len(), 1);
+        assert!(host.sleeps.borrow().is_empty());
+    }
+
+    #[test]
+    fn connect_retries_the_account_check() {
+        let host = FakeHost::default();
+        host.script(&[(429, &[], RATE_LIMITED), (503, &[], "")]);
+        host.answer_with(200, ACCOUNT);
+        let account = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap();
+        assert_eq!(account.friendly_name, "Gems & Co");
+        assert_eq!(host.requests.borrow().len(), 3);
+        assert!(
+            host.requests
+                .borrow()
+                .iter()
+                .all(|r| r.method == twilio::Method::Get)
+        );
+        assert_eq!(*host.sleeps.borrow(), secs(&[1, 2]));
+
+        let host = FakeHost::answering(503, r#"{"code":null,"message":"Down","status":503}"#);
+        let e = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
+        assert_eq!(
+            e,
+            Error::Twilio(TwilioError {
+                code: None,
+                message: "Twilio is temporarily unavailable and nothing was sent (Down)".into(),
+                more_info: None,
+                http_status: 503,
+            })
+        );
+        assert_eq!(host.requests.borrow().len(), 3);
+        assert!(host.secrets.borrow().is_empty());
+
+        let host = FakeHost::default();
+        host.script(&[(429, &[("retry-after", "30")], RATE_LIMITED)]);
+        let e = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
+        assert_eq!(e, Error::RateLimited(Some(30)));
+        assert_eq!(host.requests.borrow().len(), 1);
+        assert!(host.sleeps.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_server_error_on_connect_is_a_plain_twilio_error() {
+        let host = FakeHost::answering(
+            500,
+            r#"{"code":null,"message":"Internal Server Error","status":500}"#,
+        );
+        let e = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
+        assert_eq!(
+            e,
+            Error::Twilio(TwilioError {
+                code: None,
+                message: "Internal Server Error".into(),
+                more_info: None,
+                http_status: 500,
+            })
+        );
+        assert_eq!(host.requests.borrow().len(), 1);
+        assert!(host.sleeps.borrow().is_empty());
     }
 }

@@ -223,8 +223,12 @@ fn error_from_json(body: &[u8]) -> Option<ErrorJson> {
     })
 }
 
-/// Parses the answer to [`fetch_account_request`].
+/// Parses the answer to [`fetch_account_request`]. A 503 means Twilio did not process the
+/// request (see [`unavailable`]); any other error status is Twilio's error as it stands.
 pub fn parse_account_response(response: &HttpResponse) -> Result<Account, Error> {
+    if response.status == 503 {
+        return Err(unavailable(response));
+    }
     if response.status != 200 {
         return Err(parse_error(response));
     }
@@ -237,8 +241,20 @@ pub fn parse_account_response(response: &HttpResponse) -> Result<Account, Error>
 
 /// Parses the answer to [`send_message_request`]. A success status whose body is not a
 /// Message means the message was probably created: that is reported as outcome-unknown, so
-/// nobody sends it twice.
+/// nobody sends it twice. So is a server error other than 503, whatever its body says:
+/// Twilio may have created the message before failing. A 503 means nothing was processed
+/// (see [`unavailable`]).
 pub fn parse_send_response(response: &HttpResponse) -> Result<Receipt, Error> {
+    if response.status == 503 {
+        return Err(unavailable(response));
+    }
+    if (500..600).contains(&response.status) {
+        return Err(Error::OutcomeUnknown(format!(
+            "Twilio answered HTTP {}, a server error that does not say whether the message \
+             was created",
+            response.status
+        )));
+    }
     if !(200..300).contains(&response.status) {
         return Err(parse_error(response));
     }
@@ -274,8 +290,27 @@ pub fn parse_error(response: &HttpResponse) -> Error {
     }
 }
 
+/// Twilio's 503 (Service Unavailable): it is not taking requests, so this one was not
+/// processed and nothing was sent. Twilio's own code and message are kept when it gave them.
+pub fn unavailable(response: &HttpResponse) -> Error {
+    let parsed = error_from_json(&response.body);
+    let (code, message, more_info) = match parsed {
+        Some(json) => (json.code, json.message, json.more_info),
+        None => (None, None, None),
+    };
+    Error::Twilio(TwilioError {
+        code,
+        message: format!(
+            "Twilio is temporarily unavailable and nothing was sent ({})",
+            message.unwrap_or_else(|| describe_body(response))
+        ),
+        more_info,
+        http_status: response.status,
+    })
+}
+
 /// `Retry-After` in seconds (the HTTP-date form is not used by Twilio).
-fn retry_after(response: &HttpResponse) -> Option<u32> {
+pub fn retry_after(response: &HttpResponse) -> Option<u32> {
     response.header("retry-after")?.trim().parse().ok()
 }
 
@@ -455,6 +490,50 @@ mod tests {
             parse_account_response(&response(200, "[]")),
             Err(Error::Other(_))
         ));
+    }
+
+    #[test]
+    fn server_errors_on_a_send_and_unavailable() {
+        // Any 5xx but 503 on a send is ambiguous, whatever its body claims.
+        for (status, body) in [
+            (500, r#"{"code":21610,"message":"m","status":500}"#),
+            (502, "<html>bad gateway</html>"),
+            (504, ""),
+        ] {
+            assert_eq!(
+                parse_send_response(&response(status, body)),
+                Err(Error::OutcomeUnknown(format!(
+                    "Twilio answered HTTP {status}, a server error that does not say whether \
+                     the message was created"
+                )))
+            );
+        }
+        // On the account check a 5xx is Twilio's error as it stands.
+        assert_eq!(
+            parse_account_response(&response(500, "")),
+            Err(Error::Twilio(TwilioError {
+                code: None,
+                message: "HTTP 500 with an empty body".into(),
+                more_info: None,
+                http_status: 500
+            }))
+        );
+        // A 503 keeps Twilio's code, message and link, and says nothing was sent.
+        let unavailable = Error::Twilio(TwilioError {
+            code: Some(20503),
+            message: "Twilio is temporarily unavailable and nothing was sent (Down)".into(),
+            more_info: Some("https://www.twilio.com/docs/errors/20503".into()),
+            http_status: 503,
+        });
+        let body = r#"{"code":20503,"message":"Down","more_info":"https://www.twilio.com/docs/errors/20503"}"#;
+        assert_eq!(
+            parse_send_response(&response(503, body)),
+            Err(unavailable.clone())
+        );
+        assert_eq!(
+            parse_account_response(&response(503, body)),
+            Err(unavailable)
+        );
     }
 
     #[test]
