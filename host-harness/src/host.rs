@@ -47,22 +47,43 @@ impl host::Host for HostState {
         logged("reading a setting", self.db().get_config(&key)).flatten()
     }
 
-    fn record_audit(&mut self, entry: types::AuditEntry) {
-        let row = AuditEntry {
-            action: match entry.action {
-                types::AuditAction::Send => "send",
-                types::AuditAction::Test => "test",
-            }
-            .to_string(),
-            to: entry.to,
-            body_length: entry.body_length,
-            segments: entry.segments,
-            user: entry.user,
-            message_sid: entry.message_sid,
-            status: entry.status,
-            error_kind: entry.error_kind,
-            twilio_code: entry.twilio_code,
-        };
-        logged("writing the audit log", self.db().append_audit(&row));
+    fn record_audit(&mut self, entry: types::AuditEntry) -> Result<u64, String> {
+        let id = self
+            .db()
+            .append_audit(&audit_entry(entry))
+            .map_err(|e| audit_failed("write", e))?;
+        u64::try_from(id).map_err(|_| format!("the audit log returned an invalid row id {id}"))
     }
+
+    fn update_audit(&mut self, id: u64, entry: types::AuditEntry) -> Result<(), String> {
+        let id = i64::try_from(id).map_err(|_| format!("there is no audit row {id}"))?;
+        self.db()
+            .update_audit(id, &audit_entry(entry))
+            .map_err(|e| audit_failed("update", e))
+    }
+}
+
+/// The host's row for the plugin's audit entry.
+fn audit_entry(entry: types::AuditEntry) -> AuditEntry {
+    AuditEntry {
+        action: match entry.action {
+            types::AuditAction::Send => "send",
+            types::AuditAction::Test => "test",
+        }
+        .to_string(),
+        to: entry.to,
+        body_length: entry.body_length,
+        segments: entry.segments,
+        user: entry.user,
+        message_sid: entry.message_sid,
+        status: entry.status,
+        error_kind: entry.error_kind,
+        twilio_code: entry.twilio_code,
+    }
+}
+
+/// Logs an audit-log failure on the host and words it for the plugin.
+fn audit_failed(what: &str, e: anyhow::Error) -> String {
+    eprintln!("host-harness: could not {what} the audit log: {e:#}");
+    format!("the host could not {what} its audit log ({e})")
 }

@@ -100,7 +100,9 @@ impl HostStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Every commit reaches the disk: an audit row written before a send must survive a
+        // crash or power cut during it.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("creating tables in {}", path.display()))?;
         Ok(HostStore { conn, path })
@@ -196,6 +198,31 @@ impl HostStore {
             ],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Replaces audit row `id` (keeping its time), e.g. a pending send's final outcome.
+    pub fn update_audit(&self, id: i64, row: &AuditEntry) -> anyhow::Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE audit_log SET action = ?2, recipient = ?3, body_length = ?4, segments = ?5,
+                    user = ?6, message_sid = ?7, status = ?8, error_kind = ?9, twilio_code = ?10
+             WHERE id = ?1",
+            params![
+                id,
+                row.action,
+                row.to,
+                row.body_length,
+                row.segments,
+                row.user,
+                row.message_sid,
+                row.status,
+                row.error_kind,
+                row.twilio_code,
+            ],
+        )?;
+        if changed == 0 {
+            anyhow::bail!("there is no audit row {id}");
+        }
+        Ok(())
     }
 
     /// The newest `limit` audit rows, oldest first.
@@ -307,6 +334,19 @@ mod tests {
         let rows = store.audit(2).unwrap();
         assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(rows[1].entry.to, "+15550000002");
+        let done = AuditEntry {
+            status: "queued".into(),
+            message_sid: Some("SM1".into()),
+            error_kind: None,
+            ..rows[1].entry.clone()
+        };
+        store.update_audit(3, &done).unwrap();
+        assert_eq!(store.audit(1).unwrap()[0].entry, done);
+        assert_eq!(store.audit(1).unwrap()[0].at, rows[1].at);
+        assert_eq!(
+            store.update_audit(99, &done).unwrap_err().to_string(),
+            "there is no audit row 99"
+        );
     }
 
     #[cfg(unix)]

@@ -39,21 +39,11 @@ mod component {
         fn get_config(&self, key: &str) -> Option<String> {
             host::get_config(key)
         }
-        fn record_audit(&self, e: service::AuditEntry) {
-            host::record_audit(&wit::AuditEntry {
-                action: match e.action {
-                    service::AuditAction::Send => wit::AuditAction::Send,
-                    service::AuditAction::Test => wit::AuditAction::Test,
-                },
-                to: e.to,
-                body_length: e.body_length,
-                segments: e.segments,
-                user: e.user,
-                message_sid: e.message_sid,
-                status: e.status,
-                error_kind: e.error_kind,
-                twilio_code: e.twilio_code,
-            });
+        fn record_audit(&self, e: service::AuditEntry) -> Result<u64, String> {
+            host::record_audit(&audit_to_wit(e))
+        }
+        fn update_audit(&self, id: u64, e: service::AuditEntry) -> Result<(), String> {
+            host::update_audit(id, &audit_to_wit(e))
         }
         fn http(
             &self,
@@ -66,6 +56,23 @@ mod component {
             // plugin's CPU time.
             let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
             wasip2::clocks::monotonic_clock::subscribe_duration(nanos).block();
+        }
+    }
+
+    fn audit_to_wit(e: service::AuditEntry) -> wit::AuditEntry {
+        wit::AuditEntry {
+            action: match e.action {
+                service::AuditAction::Send => wit::AuditAction::Send,
+                service::AuditAction::Test => wit::AuditAction::Test,
+            },
+            to: e.to,
+            body_length: e.body_length,
+            segments: e.segments,
+            user: e.user,
+            message_sid: e.message_sid,
+            status: e.status,
+            error_kind: e.error_kind,
+            twilio_code: e.twilio_code,
         }
     }
 

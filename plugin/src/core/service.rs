@@ -65,8 +65,10 @@ pub trait Host {
     fn delete_secret(&self, name: &str) -> Result<(), String>;
     /// Reads a host setting.
     fn get_config(&self, key: &str) -> Option<String>;
-    /// Appends an audit row.
-    fn record_audit(&self, entry: AuditEntry);
+    /// Appends an audit row durably and returns its id; an error means nothing was written.
+    fn record_audit(&self, entry: AuditEntry) -> Result<u64, String>;
+    /// Replaces audit row `id`.
+    fn update_audit(&self, id: u64, entry: AuditEntry) -> Result<(), String>;
     /// Performs one HTTP request.
     fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
     /// Waits before a request is made again (not charged to the plugin's CPU time).
@@ -221,7 +223,12 @@ pub fn status(host: &impl Host) -> ConnectionStatus {
     }
 }
 
-/// Sends `body` to `to` and records the attempt, whatever its outcome, in the audit log.
+/// The audit status of a send whose request is in flight.
+pub const PENDING: &str = "pending";
+
+/// Sends `body` to `to` and records the attempt, whatever its outcome, in the audit log. The
+/// row is written as [`PENDING`] before the request leaves and completed after, so a crash in
+/// between leaves evidence that the message may have gone out.
 pub fn send(
     host: &impl Host,
     action: AuditAction,
@@ -249,24 +256,31 @@ pub fn send(
         error_kind: None,
         twilio_code: None,
     };
-    let result = attempt(host, &mut entry, to, &text);
+    let mut pending = None;
+    let result = attempt(host, &mut entry, &mut pending, to, &text);
     match &result {
         Ok(receipt) => {
             entry.message_sid = Some(receipt.sid.clone());
             entry.status = receipt.status.clone();
         }
         Err(e) => {
+            entry.status = "failed".into();
             entry.error_kind = Some(e.kind().to_string());
             entry.twilio_code = e.twilio_code();
         }
     }
-    host.record_audit(entry);
+    // The host reports its own storage failures; the send's outcome is what the caller needs.
+    let _ = match pending {
+        Some(id) => host.update_audit(id, entry),
+        None => host.record_audit(entry).map(|_| ()),
+    };
     result
 }
 
 fn attempt(
     host: &impl Host,
     entry: &mut AuditEntry,
+    pending: &mut Option<u64>,
     to: &str,
     text: &str,
 ) -> Result<Receipt, Error> {
@@ -281,6 +295,15 @@ fn attempt(
     }
     entry.segments = segments::count(text).segments;
     let request = twilio::send_message_request(&connection.credentials, &to, text);
+    let in_flight = AuditEntry {
+        status: PENDING.into(),
+        ..entry.clone()
+    };
+    *pending = Some(host.record_audit(in_flight).map_err(|e| {
+        Error::Other(format!(
+            "the audit log could not be written ({e}), so nothing was sent"
+        ))
+    })?);
     with_retries(
         host,
         &request,
@@ -338,7 +361,10 @@ mod tests {
         script: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
         /// The waits asked for, in order (nothing really waits).
         sleeps: RefCell<Vec<Duration>>,
+        /// The audit log as it stood when each request was made.
+        audit_at_request: RefCell<Vec<Vec<AuditEntry>>>,
         refuse_writes: bool,
+        refuse_audit: bool,
     }
 
     impl FakeHost {
@@ -376,6 +402,7 @@ mod tests {
             );
             connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap();
             host.requests.borrow_mut().clear();
+            host.audit_at_request.borrow_mut().clear();
             host
         }
     }
@@ -398,11 +425,25 @@ mod tests {
         fn get_config(&self, key: &str) -> Option<String> {
             self.config.get(key).cloned()
         }
-        fn record_audit(&self, entry: AuditEntry) {
-            self.audit.borrow_mut().push(entry);
+        fn record_audit(&self, entry: AuditEntry) -> Result<u64, String> {
+            if self.refuse_audit {
+                return Err("disk full".into());
+            }
+            let mut audit = self.audit.borrow_mut();
+            audit.push(entry);
+            Ok(audit.len() as u64 - 1)
+        }
+        fn update_audit(&self, id: u64, entry: AuditEntry) -> Result<(), String> {
+            let mut audit = self.audit.borrow_mut();
+            let row = audit.get_mut(id as usize).ok_or("no such row")?;
+            *row = entry;
+            Ok(())
         }
         fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
             self.requests.borrow_mut().push(request.clone());
+            self.audit_at_request
+                .borrow_mut()
+                .push(self.audit.borrow().clone());
             if let Some(answer) = self.script.borrow_mut().pop_front() {
                 return answer;
             }
@@ -848,5 +889,46 @@ mod tests {
         );
         assert_eq!(host.requests.borrow().len(), 1);
         assert!(host.sleeps.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_audit_row_is_pending_while_the_request_is_in_flight() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        send(&host, AuditAction::Send, "+15551234567", "hi", "alice").unwrap();
+        let at_request = host.audit_at_request.borrow();
+        let row = &at_request[0][0];
+        assert_eq!(
+            (
+                row.status.as_str(),
+                row.message_sid.as_deref(),
+                row.segments
+            ),
+            ("pending", None, 1)
+        );
+        // Then completed in place: still one row.
+        let audit = host.audit.borrow();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(
+            (audit[0].status.as_str(), audit[0].message_sid.as_deref()),
+            ("queued", Some("SMabc"))
+        );
+    }
+
+    #[test]
+    fn no_audit_row_means_no_send() {
+        let host = FakeHost {
+            refuse_audit: true,
+            ..FakeHost::connected()
+        };
+        host.answer_with(201, QUEUED);
+        let e = send(&host, AuditAction::Send, "+15551234567", "hi", "alice").unwrap_err();
+        assert_eq!(
+            e,
+            Error::Other(
+                "the audit log could not be written (disk full), so nothing was sent".into()
+            )
+        );
+        assert!(host.requests.borrow().is_empty());
     }
 }
