@@ -671,4 +671,45 @@ mod tests {
             Error::RecipientOptedOut
         );
     }
+
+    #[test]
+    fn a_redirect_is_an_error_not_followed() {
+        let mut r = response(302, "");
+        r.headers
+            .push(("location".into(), "https://evil.example/".into()));
+        assert!(matches!(parse_send_response(&r), Err(Error::Twilio(t)) if t.http_status == 302));
+        assert!(matches!(parse_account_response(&r), Err(Error::Twilio(_))));
+    }
+
+    proptest::proptest! {
+        /// Whatever comes back, parsing answers with a value: no panic reaches the host.
+        #[test]
+        fn any_answer_parses_without_panic(
+            status in 100u16..1000,
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            retry in proptest::option::of(".{0,12}"),
+        ) {
+            let mut r = response(status, "");
+            r.body = body;
+            if let Some(v) = retry {
+                r.headers.push(("retry-after".into(), v));
+            }
+            let _ = parse_send_response(&r);
+            let _ = parse_account_response(&r);
+            let e = parse_error(&r);
+            proptest::prop_assert!(!e.to_string().is_empty());
+        }
+
+        /// Twilio-shaped error bodies with any code and message map to an error case.
+        #[test]
+        fn any_error_json_maps(code in proptest::prelude::any::<u32>(), message in ".{0,40}", status in 400u16..600) {
+            let mut body = String::from("{\"code\":");
+            body.push_str(&code.to_string());
+            body.push_str(",\"message\":");
+            crate::core::json::write_str(&mut body, &message);
+            body.push('}');
+            let e = parse_error(&response(status, &body));
+            proptest::prop_assert!(!e.kind().is_empty());
+        }
+    }
 }
