@@ -12,3 +12,4 @@ pub mod phone;
 pub mod segments;
 pub mod service;
 pub mod twilio;
+pub mod webhook;
