@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod error;
 pub mod gsm;
 pub mod json;
+pub mod notify;
 pub mod phone;
 pub mod segments;
 pub mod service;
