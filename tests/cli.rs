@@ -339,6 +339,8 @@ impl Row<'_> {
             "status": status,
             "error_kind": error_kind,
             "twilio_code": twilio_code,
+            // No status callback reaches these tests (no webhook-url is set).
+            "delivery": null,
         })
     }
 }
@@ -1244,7 +1246,10 @@ async fn the_auth_token_never_leaks() {
             (with(&["send", "--to", "+15005550004", "--body", "hi"]), 1),
             (with(&["test", "--to", SENDER]), 0),
             (with(&["audit"]), 0),
+            (with(&["config", "set", "store-name", "Gems & Co"]), 0),
             (with(&["config", "list"]), 0),
+            (with(&["segments", "Your ring is ready"]), 0),
+            (with(&["phone", "(212) 555-0100"]), 0),
             (with(&["disconnect"]), 0),
             (with(&["status"]), 0),
         ] {
@@ -1275,4 +1280,74 @@ async fn the_auth_token_never_leaks() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_verify_checks_twilios_published_vector() {
+    let cli = Cli::new(None).await;
+    let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    let params = r#"[["CallSid","CA1234567890ABCDE"],["Caller","+14158675309"],["Digits","1234"],["From","+14158675309"],["To","+18005551212"]]"#;
+    let token = [("TWILIO_AUTH_TOKEN", Some("12345"))];
+    let verify = |signature: &'static str, params: &'static str| {
+        vec![
+            "webhook",
+            "verify",
+            "--url",
+            url,
+            "--signature",
+            signature,
+            "--params",
+            params,
+        ]
+    };
+    let ok = cli
+        .run_with(
+            &verify("RSOYDt4T1cUTdK1PDd93/VVr8B8=", params),
+            &token,
+            None,
+        )
+        .await;
+    ok.expect_code(0);
+    assert_eq!(ok.stdout, "Valid: Twilio signed this request.\n");
+
+    let tampered = params.replace("1234\"", "9999\"");
+    let tampered: &'static str = Box::leak(tampered.into_boxed_str());
+    let bad = cli
+        .run_with(
+            &verify("RSOYDt4T1cUTdK1PDd93/VVr8B8=", tampered),
+            &token,
+            None,
+        )
+        .await;
+    bad.expect_code(1);
+    assert!(bad.stdout.starts_with("Invalid: "), "{bad:#?}");
+
+    let mut json_args = vec!["--json"];
+    json_args.extend(verify("RSOYDt4T1cUTdK1PDd93/VVr8B8=", params));
+    let run = cli.run_with(&json_args, &token, None).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), json!({"valid": true}));
+
+    // Without --params or --body it is a usage error.
+    let run = cli
+        .run_with(
+            &["webhook", "verify", "--url", url, "--signature", "x"],
+            &token,
+            None,
+        )
+        .await;
+    run.expect_code(2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_start_empty() {
+    let cli = Cli::new(None).await;
+    let run = cli.run(&["replies"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "No replies yet.\n");
+    let run = cli
+        .run(&["--json", "replies", "--number", "+12125550100"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "");
 }

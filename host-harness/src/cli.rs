@@ -118,7 +118,34 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
-    /// Read or change the host settings the plugin reads (store-name, smart-encoding).
+    /// Show the texts customers sent to the store's number.
+    Replies {
+        /// Only replies from this number (E.164).
+        #[arg(long, value_name = "NUMBER")]
+        number: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Serve the webhook endpoint Twilio posts delivery updates and replies to.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8790")]
+        listen: std::net::SocketAddr,
+        /// The public base URL Twilio calls (scheme://host[:port]), when it differs from the
+        /// Host header this server sees (behind a proxy or tunnel). Signatures are checked
+        /// against it.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Tools for integrators.
+    Webhook {
+        /// What to do.
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+    /// Read or change the host settings the plugin reads (store-name, smart-encoding,
+    /// webhook-url).
     Config {
         /// What to do.
         #[command(subcommand)]
@@ -137,6 +164,32 @@ pub enum Command {
     /// Start the fake Twilio in-process, connect, count, send, and show the audit log (in a
     /// temporary data directory; your own data is not touched).
     Demo,
+}
+
+/// Webhook tools.
+#[derive(Debug, Subcommand)]
+pub enum WebhookAction {
+    /// Check an X-Twilio-Signature with the Auth Token in TWILIO_AUTH_TOKEN: exit 0 when
+    /// valid, 1 when not (with the reason).
+    Verify {
+        /// The full URL Twilio called, exactly as configured in Twilio.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The X-Twilio-Signature header's value.
+        #[arg(long, value_name = "SIG")]
+        signature: String,
+        /// The POST parameters as a JSON list of [key, value] pairs (repeats allowed).
+        #[arg(
+            long,
+            value_name = "JSON",
+            conflicts_with = "body",
+            required_unless_present = "body"
+        )]
+        params: Option<String>,
+        /// A raw JSON body (its SHA-256 must be in the URL's bodySHA256).
+        #[arg(long, value_name = "TEXT")]
+        body: Option<String>,
+    },
 }
 
 /// Host settings commands.
@@ -159,7 +212,7 @@ pub enum ConfigAction {
 }
 
 /// The settings the plugin reads.
-const CONFIG_KEYS: [&str; 2] = ["store-name", "smart-encoding"];
+const CONFIG_KEYS: [&str; 3] = ["store-name", "smart-encoding", "webhook-url"];
 
 /// The demo's account (not a real one).
 pub const DEMO_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
@@ -345,6 +398,25 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             return fake_twilio(*port, account_sid, &token, out).await;
         }
         Command::Demo => return demo(out).await,
+        Command::Webhook {
+            action:
+                WebhookAction::Verify {
+                    url,
+                    signature,
+                    params,
+                    body,
+                },
+        } => {
+            let token = env_secret("TWILIO_AUTH_TOKEN", "Auth Token")?;
+            return verify_webhook(
+                &token,
+                url,
+                signature,
+                params.as_deref(),
+                body.as_deref(),
+                out,
+            );
+        }
         _ => {}
     }
     let harness = open(&cli)?;
@@ -445,7 +517,33 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
                 }
             }
         },
-        Command::FakeTwilio { .. } | Command::Demo => {}
+        Command::Replies { number, limit } => {
+            let replies = harness.replies(number.as_deref(), limit)?;
+            if out.json {
+                for reply in &replies {
+                    out.print(&json!(reply), String::new);
+                }
+            } else if replies.is_empty() {
+                out.print(&Value::Null, || "No replies yet.".into());
+            }
+            for r in replies.iter().filter(|_| !out.json) {
+                let keyword = r
+                    .keyword
+                    .as_deref()
+                    .map(|k| format!(" [{k}]"))
+                    .unwrap_or_default();
+                out.print(&Value::Null, || {
+                    format!("{}  {} → {}: {}{keyword}", r.at, r.from, r.to, r.body)
+                });
+            }
+        }
+        Command::Serve { listen, public_url } => {
+            return crate::serve::run(harness, listen, public_url.as_deref())
+                .await
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Fail::from);
+        }
+        Command::FakeTwilio { .. } | Command::Demo | Command::Webhook { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -712,6 +810,59 @@ fn batch_exit(failed: usize, total: usize, what: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// `webhook verify`: checks a signature with the same code the plugin runs.
+fn verify_webhook(
+    token: &str,
+    url: &str,
+    signature: &str,
+    params: Option<&str>,
+    body: Option<&str>,
+    out: Out,
+) -> Result<ExitCode, Fail> {
+    use sms_plugin::core::webhook::{self, WebhookRequest};
+    let (content_type, body) = match (params, body) {
+        (Some(params), _) => {
+            let pairs: Vec<(String, String)> = serde_json::from_str(params).map_err(|e| {
+                Fail::usage(format!(
+                    "--params must be a JSON list of [key, value] pairs, like \
+                     [[\"MessageSid\",\"SM…\"],[\"MessageStatus\",\"delivered\"]]: {e}"
+                ))
+            })?;
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.extend_pairs(&pairs);
+            (
+                "application/x-www-form-urlencoded",
+                form.finish().into_bytes(),
+            )
+        }
+        (None, Some(body)) => ("application/json", body.as_bytes().to_vec()),
+        (None, None) => return Err(Fail::usage("give --params JSON or --body TEXT")),
+    };
+    let request = WebhookRequest {
+        url: url.to_string(),
+        headers: vec![
+            ("X-Twilio-Signature".into(), signature.to_string()),
+            ("Content-Type".into(), content_type.into()),
+        ],
+        body,
+    };
+    match webhook::verify(token, &request) {
+        Ok(()) => {
+            out.print(&json!({"valid": true}), || {
+                "Valid: Twilio signed this request.".into()
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            out.print(&json!({"valid": false, "reason": message}), || {
+                format!("Invalid: {message}")
+            });
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 fn audit_table(rows: &[AuditRow]) -> String {
     if rows.is_empty() {
         return "The audit log is empty.".into();
@@ -720,12 +871,28 @@ fn audit_table(rows: &[AuditRow]) -> String {
         "{:<4} {:<20} {:<5} {:<13} {:>4} {:>4} {:<8} {:<34} {}",
         "id", "at (UTC)", "what", "to", "len", "segs", "user", "message SID", "result"
     );
-    for AuditRow { id, at, entry: r } in rows {
-        let result = match (&r.error_kind, r.twilio_code) {
+    for AuditRow {
+        id,
+        at,
+        entry: r,
+        delivery,
+    } in rows
+    {
+        let mut result = match (&r.error_kind, r.twilio_code) {
             (Some(kind), Some(code)) => format!("{kind} (Twilio {code})"),
             (Some(kind), None) => kind.clone(),
             (None, _) => r.status.clone(),
         };
+        if let Some(d) = delivery {
+            result.push_str(&format!(" → {}", d.status));
+            if let Some(code) = d.error_code {
+                result.push_str(&format!(" ({code}"));
+                if let Some(reason) = &d.reason {
+                    result.push_str(&format!(": {reason}"));
+                }
+                result.push(')');
+            }
+        }
         text.push_str(&format!(
             "\n{:<4} {:<20} {:<5} {:<13} {:>4} {:>4} {:<8} {:<34} {}",
             id,

@@ -204,6 +204,7 @@ impl FakeTwilio {
             requests: Mutex::new(Vec::new()),
             messages: Mutex::new(Vec::new()),
             faults: Mutex::new(VecDeque::new()),
+            callbacks: Arc::new(Mutex::new(Vec::new())),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
@@ -239,6 +240,11 @@ impl FakeTwilio {
     /// Every Message resource created (answered `201`) so far, in order.
     pub fn messages(&self) -> Vec<Value> {
         lock(&self.shared.messages).clone()
+    }
+
+    /// The status callbacks posted so far, in order.
+    pub fn callbacks(&self) -> Vec<CallbackOutcome> {
+        lock(&self.shared.callbacks).clone()
     }
 
     /// Queues `faults` (after any already queued) for the next authenticated Accounts or
@@ -277,6 +283,31 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     messages: Mutex<Vec<Value>>,
     faults: Mutex<VecDeque<Fault>>,
+    callbacks: Arc<Mutex<Vec<CallbackOutcome>>>,
+}
+
+/// A status callback the fake posted to a message's `StatusCallback`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackOutcome {
+    /// The message.
+    pub message_sid: String,
+    /// The status it reported.
+    pub status: String,
+    /// The HTTP status the receiver answered, or why the post failed.
+    pub answer: Result<u16, String>,
+}
+
+/// A recipient the fake reports as undelivered (30006, landline) in its status callbacks;
+/// every other message is reported sent, then delivered.
+pub const UNDELIVERABLE_TO: &str = "+15005550011";
+
+impl Shared {
+    fn clone_for_callbacks(&self) -> CallbackSink {
+        CallbackSink {
+            auth_token: self.config.auth_token.clone(),
+            callbacks: self.callbacks.clone(),
+        }
+    }
 }
 
 /// Locks ignoring poisoning: the data are plain records, valid even after a panic.
@@ -782,7 +813,104 @@ fn create_message(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response
         "subresource_uris": { "media": format!("{uri_base}/Media.json") },
     });
     lock(&shared.messages).push(message.clone());
+    if let Some(callback) = field("StatusCallback") {
+        let mut params = vec![
+            ("MessageSid".to_string(), message_sid.clone()),
+            ("SmsSid".to_string(), message_sid.clone()),
+            ("AccountSid".to_string(), account_sid.clone()),
+            ("To".to_string(), to.to_string()),
+            ("ApiVersion".to_string(), "2010-04-01".to_string()),
+        ];
+        if let Some(from) = from {
+            params.push(("From".to_string(), from.to_string()));
+        }
+        let outcome: &[(&str, Option<&str>)] = if to == UNDELIVERABLE_TO {
+            &[("sent", None), ("undelivered", Some("30006"))]
+        } else {
+            &[("sent", None), ("delivered", None)]
+        };
+        let outcome = outcome
+            .iter()
+            .map(|(s, c)| (s.to_string(), c.map(str::to_string)))
+            .collect();
+        tokio::spawn(post_status_callbacks(
+            shared.clone_for_callbacks(),
+            callback.to_string(),
+            params,
+            outcome,
+        ));
+    }
     json_response(StatusCode::CREATED, &message)
+}
+
+/// Posts one signed status callback per status, in order, as Twilio does after a send.
+async fn post_status_callbacks(
+    shared: CallbackSink,
+    url: String,
+    params: Vec<(String, String)>,
+    statuses: Vec<(String, Option<String>)>,
+) {
+    let message_sid = params.first().map(|(_, v)| v.clone()).unwrap_or_default();
+    for (status, error_code) in statuses {
+        let mut params = params.clone();
+        params.push(("MessageStatus".into(), status.clone()));
+        params.push(("SmsStatus".into(), status.clone()));
+        if let Some(code) = error_code {
+            params.push(("ErrorCode".into(), code));
+        }
+        let answer = post_signed(&shared.auth_token, &url, &params).await;
+        lock(&shared.callbacks).push(CallbackOutcome {
+            message_sid: message_sid.clone(),
+            status,
+            answer,
+        });
+    }
+}
+
+/// What the callback task needs from the fake.
+struct CallbackSink {
+    auth_token: String,
+    callbacks: Arc<Mutex<Vec<CallbackOutcome>>>,
+}
+
+/// One form POST to an `http://` URL, signed with X-Twilio-Signature.
+async fn post_signed(token: &str, url: &str, params: &[(String, String)]) -> Result<u16, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("bad callback URL: {e}"))?;
+    if parsed.scheme() != "http" {
+        return Err("the fake posts callbacks over plain http only".into());
+    }
+    let host = parsed.host_str().ok_or("the callback URL has no host")?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let stream = tokio::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+    tokio::spawn(conn);
+    let signature = sms_plugin::core::webhook::compute_signature(token, url, params);
+    let form = {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(params);
+        form.finish()
+    };
+    let path = &parsed[url::Position::BeforePath..url::Position::AfterQuery];
+    let request = hyper::Request::post(path)
+        .header(
+            "host",
+            parsed[url::Position::BeforeHost..url::Position::AfterPort].to_string(),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .header("user-agent", "TwilioProxy/1.1")
+        .body(Full::new(Bytes::from(form)))
+        .map_err(|e| format!("request: {e}"))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    Ok(response.status().as_u16())
 }
 
 fn is_form_content_type(headers: &HeaderMap) -> bool {

@@ -55,6 +55,41 @@ impl host::Host for HostState {
         u64::try_from(id).map_err(|_| format!("the audit log returned an invalid row id {id}"))
     }
 
+    fn record_delivery(&mut self, update: types::DeliveryUpdate) -> Result<(), String> {
+        self.db()
+            .record_delivery(
+                &update.message_sid,
+                &update.status,
+                update.rank,
+                update.error_code,
+                update.reason.as_deref(),
+            )
+            .map_err(|e| store_failed("record a delivery status", e))
+    }
+
+    fn record_reply(&mut self, m: types::InboundMessage) -> Result<(), String> {
+        let keyword = m.keyword.map(|k| match k {
+            types::OptKeyword::OptOut => "opt-out",
+            types::OptKeyword::OptIn => "opt-in",
+            types::OptKeyword::Help => "help",
+        });
+        self.db()
+            .record_reply(&m.message_sid, &m.from, &m.to, &m.body, keyword)
+            .map_err(|e| store_failed("store a reply", e))
+    }
+
+    fn set_opted_out(&mut self, number: String, opted_out: bool) -> Result<(), String> {
+        self.db()
+            .set_opted_out(&number, opted_out)
+            .map_err(|e| store_failed("record an opt-out", e))
+    }
+
+    fn is_opted_out(&mut self, number: String) -> Result<bool, String> {
+        self.db()
+            .is_opted_out(&number)
+            .map_err(|e| store_failed("read the opt-outs", e))
+    }
+
     fn update_audit(&mut self, id: u64, entry: types::AuditEntry) -> Result<(), String> {
         let id = i64::try_from(id).map_err(|_| format!("there is no audit row {id}"))?;
         self.db()
@@ -84,6 +119,11 @@ fn audit_entry(entry: types::AuditEntry) -> AuditEntry {
 
 /// Logs an audit-log failure on the host and words it for the plugin.
 fn audit_failed(what: &str, e: anyhow::Error) -> String {
-    eprintln!("host-harness: could not {what} the audit log: {e:#}");
-    format!("the host could not {what} its audit log ({e})")
+    store_failed(&format!("{what} the audit log"), e)
+}
+
+/// Logs a storage failure on the host and words it for the plugin.
+fn store_failed(what: &str, e: anyhow::Error) -> String {
+    eprintln!("host-harness: could not {what}: {e:#}");
+    format!("the host could not {what} ({e})")
 }

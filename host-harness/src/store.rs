@@ -48,6 +48,8 @@ pub struct AuditRow {
     /// What was reported.
     #[serde(flatten)]
     pub entry: AuditEntry,
+    /// What Twilio later said about delivery, when a status callback came.
+    pub delivery: Option<Delivery>,
 }
 
 /// The open database.
@@ -87,7 +89,59 @@ const SCHEMA: &str = "
         error_kind  TEXT,
         twilio_code INTEGER
     );
+    CREATE TABLE IF NOT EXISTS deliveries (
+        message_sid TEXT PRIMARY KEY,
+        status      TEXT NOT NULL,
+        rank        INTEGER NOT NULL,
+        error_code  INTEGER,
+        reason      TEXT,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS replies (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        message_sid TEXT NOT NULL UNIQUE,
+        from_number TEXT NOT NULL,
+        to_number   TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        keyword     TEXT
+    );
+    CREATE TABLE IF NOT EXISTS opt_outs (
+        number     TEXT PRIMARY KEY,
+        opted_out  INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
 ";
+
+/// The latest delivery status Twilio reported for a sent message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// `sent`, `delivered`, `undelivered`, `failed`, …
+    pub status: String,
+    /// Twilio's delivery error code.
+    pub error_code: Option<u32>,
+    /// The code in plain words.
+    pub reason: Option<String>,
+}
+
+/// A text a customer sent to the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reply {
+    /// Row id.
+    pub id: i64,
+    /// When it was recorded (UTC).
+    pub at: String,
+    /// Twilio's message SID.
+    pub message_sid: String,
+    /// The customer's number.
+    pub from: String,
+    /// The store's number.
+    pub to: String,
+    /// What they wrote.
+    pub body: String,
+    /// `opt-out`, `opt-in` or `help` when the text was a keyword.
+    pub keyword: Option<String>,
+}
 
 impl HostStore {
     /// Opens (creating if needed) the database in `data_dir`, which is created with mode 0700.
@@ -228,9 +282,12 @@ impl HostStore {
     /// The newest `limit` audit rows, oldest first.
     pub fn audit(&self, limit: u32) -> anyhow::Result<Vec<AuditRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, at, action, recipient, body_length, segments, user, message_sid, status,
-                    error_kind, twilio_code
-             FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?1) ORDER BY id",
+            "SELECT a.id, a.at, a.action, a.recipient, a.body_length, a.segments, a.user,
+                    a.message_sid, a.status, a.error_kind, a.twilio_code,
+                    d.status, d.error_code, d.reason
+             FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?1) AS a
+             LEFT JOIN deliveries AS d ON d.message_sid = a.message_sid
+             ORDER BY a.id",
         )?;
         let rows = stmt.query_map([limit], |r| {
             Ok(AuditRow {
@@ -247,9 +304,116 @@ impl HostStore {
                     error_kind: r.get(9)?,
                     twilio_code: r.get(10)?,
                 },
+                delivery: match r.get::<_, Option<String>>(11)? {
+                    Some(status) => Some(Delivery {
+                        status,
+                        error_code: r.get(12)?,
+                        reason: r.get(13)?,
+                    }),
+                    None => None,
+                },
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a delivery status unless a higher-ranked one is already stored (Twilio's
+    /// callbacks can arrive out of order).
+    pub fn record_delivery(
+        &self,
+        message_sid: &str,
+        status: &str,
+        rank: u8,
+        error_code: Option<u32>,
+        reason: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO deliveries (message_sid, status, rank, error_code, reason, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(message_sid) DO UPDATE SET status = excluded.status,
+                 rank = excluded.rank, error_code = excluded.error_code,
+                 reason = excluded.reason, updated_at = excluded.updated_at
+             WHERE excluded.rank > deliveries.rank",
+            params![
+                message_sid,
+                status,
+                rank,
+                error_code,
+                reason,
+                UtcTime::now().rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a customer's text once per message SID.
+    pub fn record_reply(
+        &self,
+        message_sid: &str,
+        from: &str,
+        to: &str,
+        body: &str,
+        keyword: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO replies (at, message_sid, from_number, to_number, body, keyword)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(message_sid) DO NOTHING",
+            params![
+                UtcTime::now().rfc3339(),
+                message_sid,
+                from,
+                to,
+                body,
+                keyword
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` replies (from `number` when given), oldest first.
+    pub fn replies(&self, number: Option<&str>, limit: u32) -> anyhow::Result<Vec<Reply>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, message_sid, from_number, to_number, body, keyword FROM
+               (SELECT * FROM replies WHERE ?1 IS NULL OR from_number = ?1
+                ORDER BY id DESC LIMIT ?2)
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![number, limit], |r| {
+            Ok(Reply {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                message_sid: r.get(2)?,
+                from: r.get(3)?,
+                to: r.get(4)?,
+                body: r.get(5)?,
+                keyword: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks `number` opted out (or back in).
+    pub fn set_opted_out(&self, number: &str, opted_out: bool) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO opt_outs (number, opted_out, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(number) DO UPDATE SET opted_out = excluded.opted_out,
+                 updated_at = excluded.updated_at",
+            params![number, opted_out, UtcTime::now().rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Whether `number` is opted out.
+    pub fn is_opted_out(&self, number: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT opted_out FROM opt_outs WHERE number = ?1",
+                [number],
+                |r| r.get::<_, bool>(0),
+            )
+            .optional()?
+            .unwrap_or(false))
     }
 }
 
@@ -347,6 +511,64 @@ mod tests {
             store.update_audit(99, &done).unwrap_err().to_string(),
             "there is no audit row 99"
         );
+    }
+
+    #[test]
+    fn deliveries_keep_the_highest_rank_and_join_the_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        store
+            .append_audit(&AuditEntry {
+                action: "send".into(),
+                to: "+15551234567".into(),
+                body_length: 2,
+                segments: 1,
+                user: "alice".into(),
+                message_sid: Some("SM1".into()),
+                status: "queued".into(),
+                error_kind: None,
+                twilio_code: None,
+            })
+            .unwrap();
+        assert_eq!(store.audit(1).unwrap()[0].delivery, None);
+        store
+            .record_delivery("SM1", "delivered", 6, None, None)
+            .unwrap();
+        // A late "sent" does not overwrite "delivered".
+        store.record_delivery("SM1", "sent", 5, None, None).unwrap();
+        assert_eq!(
+            store.audit(1).unwrap()[0].delivery,
+            Some(Delivery {
+                status: "delivered".into(),
+                error_code: None,
+                reason: None
+            })
+        );
+        store.set_opted_out("+15551234567", true).unwrap();
+        assert!(store.is_opted_out("+15551234567").unwrap());
+        store.set_opted_out("+15551234567", false).unwrap();
+        assert!(!store.is_opted_out("+15551234567").unwrap());
+        assert!(!store.is_opted_out("+15550000000").unwrap());
+        store
+            .record_reply(
+                "SMr",
+                "+15551234567",
+                "+15005550006",
+                "STOP",
+                Some("opt-out"),
+            )
+            .unwrap();
+        store
+            .record_reply(
+                "SMr",
+                "+15551234567",
+                "+15005550006",
+                "STOP",
+                Some("opt-out"),
+            )
+            .unwrap();
+        assert_eq!(store.replies(None, 10).unwrap().len(), 1);
+        assert_eq!(store.replies(Some("+15550000000"), 10).unwrap().len(), 0);
     }
 
     #[cfg(unix)]

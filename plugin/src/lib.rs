@@ -15,7 +15,7 @@ mod http;
 mod component {
     wit_bindgen::generate!({ world: "plugin", path: "../wit" });
 
-    use crate::core::{credentials, error, segments, service, twilio};
+    use crate::core::{credentials, error, segments, service, twilio, webhook};
     use exports::pos::sms::sms::Guest;
     use pos::sms::host;
     use pos::sms::types as wit;
@@ -56,6 +56,42 @@ mod component {
             // plugin's CPU time.
             let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
             wasip2::clocks::monotonic_clock::subscribe_duration(nanos).block();
+        }
+        fn record_delivery(&self, d: service::DeliveryRecord) -> Result<(), String> {
+            host::record_delivery(&delivery_to_wit(d))
+        }
+        fn record_reply(&self, m: &webhook::InboundMessage) -> Result<(), String> {
+            host::record_reply(&inbound_to_wit(m.clone()))
+        }
+        fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), String> {
+            host::set_opted_out(number, opted_out)
+        }
+        fn is_opted_out(&self, number: &str) -> Result<bool, String> {
+            host::is_opted_out(number)
+        }
+    }
+
+    fn delivery_to_wit(d: service::DeliveryRecord) -> wit::DeliveryUpdate {
+        wit::DeliveryUpdate {
+            message_sid: d.message_sid,
+            status: d.status,
+            rank: d.rank,
+            error_code: d.error_code,
+            reason: d.reason,
+        }
+    }
+
+    fn inbound_to_wit(m: webhook::InboundMessage) -> wit::InboundMessage {
+        wit::InboundMessage {
+            message_sid: m.message_sid,
+            from: m.from,
+            to: m.to,
+            body: m.body,
+            keyword: m.keyword.map(|k| match k {
+                webhook::OptKeyword::OptOut => wit::OptKeyword::OptOut,
+                webhook::OptKeyword::OptIn => wit::OptKeyword::OptIn,
+                webhook::OptKeyword::Help => wit::OptKeyword::Help,
+            }),
         }
     }
 
@@ -138,6 +174,7 @@ mod component {
             E::DeniedByHost(s) => wit::Error::DeniedByHost(s),
             E::Twilio(t) => wit::Error::Twilio(twilio_to_wit(t)),
             E::Network(s) => wit::Error::Network(s),
+            E::WebhookRejected(s) => wit::Error::WebhookRejected(s),
             E::Other(s) => wit::Error::Other(s),
         }
     }
@@ -162,6 +199,7 @@ mod component {
             wit::Error::DeniedByHost(s) => E::DeniedByHost(s),
             wit::Error::Twilio(t) => E::Twilio(twilio_from_wit(t)),
             wit::Error::Network(s) => E::Network(s),
+            wit::Error::WebhookRejected(s) => E::WebhookRejected(s),
             wit::Error::Other(s) => E::Other(s),
         }
     }
@@ -259,6 +297,22 @@ mod component {
 
         fn describe_error(e: wit::Error) -> String {
             error_from_wit(e).to_string()
+        }
+
+        fn handle_webhook(r: wit::WebhookRequest) -> Result<wit::WebhookEvent, wit::Error> {
+            let request = webhook::WebhookRequest {
+                url: r.url,
+                headers: r.headers,
+                body: r.body,
+            };
+            match service::handle_webhook(&WitHost, &request).map_err(error_to_wit)? {
+                webhook::WebhookEvent::Status(u) => Ok(wit::WebhookEvent::Status(delivery_to_wit(
+                    service::DeliveryRecord::from(&u),
+                ))),
+                webhook::WebhookEvent::Inbound(m) => {
+                    Ok(wit::WebhookEvent::Inbound(inbound_to_wit(m)))
+                }
+            }
         }
     }
 

@@ -3,7 +3,6 @@
 //! Formats are checked offline before anything is sent, so a mistyped paste is caught with a
 //! message naming the field. Secrets never appear in `Debug` output.
 
-use base64::Engine as _;
 use std::fmt;
 
 use super::error::{CredentialField, Error};
@@ -177,7 +176,7 @@ impl Credentials {
             Auth::AuthToken(token) => (self.account_sid.as_str(), token.as_str()),
             Auth::ApiKey { sid, secret } => (sid.as_str(), secret.as_str()),
         };
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        let encoded = super::base64::encode(format!("{user}:{pass}"));
         format!("Basic {encoded}")
     }
 

@@ -83,6 +83,8 @@ pub enum Error {
     Twilio(TwilioError),
     /// The request did not reach Twilio; safe to retry.
     Network(String),
+    /// A webhook request was refused; nothing was recorded.
+    WebhookRejected(String),
     /// Anything else.
     Other(String),
 }
@@ -109,6 +111,7 @@ impl Error {
             Error::DeniedByHost(_) => "denied-by-host",
             Error::Twilio(_) => "twilio",
             Error::Network(_) => "network",
+            Error::WebhookRejected(_) => "webhook-rejected",
             Error::Other(_) => "other",
         }
     }
@@ -185,6 +188,12 @@ impl fmt::Display for Error {
                 "Couldn't reach Twilio ({detail}). Nothing was sent; check the internet \
                  connection and try again."
             ),
+            Error::WebhookRejected(why) => {
+                write!(
+                    f,
+                    "A webhook request was refused and nothing was recorded: {why}"
+                )
+            }
             Error::Other(detail) => write!(f, "Something went wrong: {detail}"),
         }
     }

@@ -4,6 +4,7 @@
 //! natively (`cargo test -p sms-plugin`). The component glue in `lib.rs` and `http.rs` only
 //! converts between these values and the WIT/wasi:http world.
 
+pub mod base64;
 pub mod credentials;
 pub mod error;
 pub mod gsm;

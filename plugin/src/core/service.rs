@@ -11,6 +11,7 @@ use super::error::{Error, MAX_BODY_CHARS};
 use super::phone;
 use super::segments;
 use super::twilio::{self, HttpRequest, HttpResponse, Receipt};
+use super::webhook::{self, InboundMessage, OptKeyword, WebhookEvent, WebhookRequest};
 
 /// Why a request produced no response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +74,44 @@ pub trait Host {
     fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
     /// Waits before a request is made again (not charged to the plugin's CPU time).
     fn sleep(&self, duration: Duration);
+    /// Records a delivery status (the host keeps the highest-ranked one per message).
+    fn record_delivery(&self, update: DeliveryRecord) -> Result<(), String>;
+    /// Stores a customer's text.
+    fn record_reply(&self, message: &InboundMessage) -> Result<(), String>;
+    /// Marks `number` opted out of texts, or back in.
+    fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), String>;
+    /// Whether `number` opted out of texts; an error means the host could not tell.
+    fn is_opted_out(&self, number: &str) -> Result<bool, String>;
+}
+
+/// A delivery status as the host records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The message.
+    pub message_sid: String,
+    /// Twilio's status name.
+    pub status: String,
+    /// The status's place in a message's life; a lower one never replaces a higher one.
+    pub rank: u8,
+    /// Twilio's delivery error code.
+    pub error_code: Option<u32>,
+    /// The code in plain words.
+    pub reason: Option<String>,
+}
+
+impl From<&webhook::StatusUpdate> for DeliveryRecord {
+    fn from(update: &webhook::StatusUpdate) -> DeliveryRecord {
+        DeliveryRecord {
+            message_sid: update.message_sid.clone(),
+            status: update.status.as_str().to_string(),
+            rank: update.status.rank(),
+            error_code: update.error_code,
+            reason: update
+                .error_code
+                .and_then(webhook::delivery_error_reason)
+                .map(str::to_string),
+        }
+    }
 }
 
 /// A request Twilio did not process (429 / 20429, or 503) is made at most this many times in
@@ -163,6 +202,9 @@ pub struct ConnectionStatus {
 pub const CONFIG_STORE_NAME: &str = "store-name";
 /// Host setting: `true` to replace look-alike characters before sending.
 pub const CONFIG_SMART_ENCODING: &str = "smart-encoding";
+/// Host setting: the public URL where Twilio should post delivery updates (sent as each
+/// message's `StatusCallback`). Unset: no delivery updates are asked for.
+pub const CONFIG_WEBHOOK_URL: &str = "webhook-url";
 
 fn stored(host: &impl Host) -> Option<StoredConnection> {
     host.get_secret(SECRET_NAME)
@@ -294,7 +336,24 @@ fn attempt(
         return Err(Error::BodyTooLong(entry.body_length));
     }
     entry.segments = segments::count(text).segments;
-    let request = twilio::send_message_request(&connection.credentials, &to, text);
+    // A customer who texted STOP is not texted again, before Twilio has to refuse (21610).
+    let opted_out = host.is_opted_out(&to).map_err(|e| {
+        Error::Other(format!(
+            "the host could not check whether this number opted out ({e}), so nothing was sent"
+        ))
+    })?;
+    if opted_out {
+        return Err(Error::RecipientOptedOut);
+    }
+    let callback = host
+        .get_config(CONFIG_WEBHOOK_URL)
+        .filter(|url| !url.trim().is_empty());
+    let request = twilio::send_message_request(
+        &connection.credentials,
+        &to,
+        text,
+        callback.as_deref().map(str::trim),
+    );
     let in_flight = AuditEntry {
         status: PENDING.into(),
         ..entry.clone()
@@ -314,6 +373,43 @@ fn attempt(
         },
         twilio::parse_send_response,
     )
+}
+
+/// Verifies a webhook with the stored Auth Token and records what it says: a delivery
+/// status, or a customer's reply (an opt-out keyword opts the number out, START back in).
+/// Nothing is recorded for a request that fails verification.
+pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<WebhookEvent, Error> {
+    let connection = stored(host).ok_or(Error::NotConnected)?;
+    let token = match &connection.credentials.auth {
+        Auth::AuthToken(token) => token,
+        Auth::ApiKey { .. } => {
+            return Err(Error::WebhookRejected(
+                "Twilio signs webhooks with the account's Auth Token, and this store connected \
+                 with an API key, so they cannot be checked. Connect with the Auth Token to \
+                 receive delivery updates and replies."
+                    .into(),
+            ));
+        }
+    };
+    let rejected = |e: webhook::WebhookError| Error::WebhookRejected(e.to_string());
+    webhook::verify(token, request).map_err(rejected)?;
+    let event = webhook::parse_event(request).map_err(rejected)?;
+    let stored = |e: String| Error::Other(format!("the host could not record the webhook: {e}"));
+    match &event {
+        WebhookEvent::Status(update) => host
+            .record_delivery(DeliveryRecord::from(update))
+            .map_err(stored)?,
+        WebhookEvent::Inbound(message) => {
+            host.record_reply(message).map_err(stored)?;
+            match message.keyword {
+                Some(OptKeyword::OptOut) => host.set_opted_out(&message.from, true),
+                Some(OptKeyword::OptIn) => host.set_opted_out(&message.from, false),
+                Some(OptKeyword::Help) | None => Ok(()),
+            }
+            .map_err(stored)?;
+        }
+    }
+    Ok(event)
 }
 
 /// The fixed text of the "Send Test SMS" button.
@@ -363,6 +459,9 @@ mod tests {
         sleeps: RefCell<Vec<Duration>>,
         /// The audit log as it stood when each request was made.
         audit_at_request: RefCell<Vec<Vec<AuditEntry>>>,
+        deliveries: RefCell<Vec<DeliveryRecord>>,
+        replies: RefCell<Vec<InboundMessage>>,
+        opted_out: RefCell<Vec<String>>,
         refuse_writes: bool,
         refuse_audit: bool,
     }
@@ -454,6 +553,25 @@ mod tests {
         }
         fn sleep(&self, duration: Duration) {
             self.sleeps.borrow_mut().push(duration);
+        }
+        fn record_delivery(&self, update: DeliveryRecord) -> Result<(), String> {
+            self.deliveries.borrow_mut().push(update);
+            Ok(())
+        }
+        fn record_reply(&self, message: &InboundMessage) -> Result<(), String> {
+            self.replies.borrow_mut().push(message.clone());
+            Ok(())
+        }
+        fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), String> {
+            let mut set = self.opted_out.borrow_mut();
+            set.retain(|n| n != number);
+            if opted_out {
+                set.push(number.to_string());
+            }
+            Ok(())
+        }
+        fn is_opted_out(&self, number: &str) -> Result<bool, String> {
+            Ok(self.opted_out.borrow().iter().any(|n| n == number))
         }
     }
 
@@ -930,5 +1048,116 @@ mod tests {
             )
         );
         assert!(host.requests.borrow().is_empty());
+    }
+
+    /// A form webhook signed with the connected account's token.
+    fn signed(params: &[(&str, &str)]) -> WebhookRequest {
+        let url = "https://pos.example.com/twilio";
+        let owned: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let signature = webhook::compute_signature(TOKEN, url, &owned);
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs(params);
+        WebhookRequest {
+            url: url.into(),
+            headers: vec![
+                ("X-Twilio-Signature".into(), signature),
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+            ],
+            body: body.finish().into_bytes(),
+        }
+    }
+
+    #[test]
+    fn a_status_callback_is_recorded_with_its_reason() {
+        let host = FakeHost::connected();
+        handle_webhook(
+            &host,
+            &signed(&[
+                ("MessageSid", "SMabc"),
+                ("MessageStatus", "undelivered"),
+                ("ErrorCode", "30006"),
+            ]),
+        )
+        .unwrap();
+        let d = host.deliveries.borrow()[0].clone();
+        assert_eq!(
+            (
+                d.message_sid.as_str(),
+                d.status.as_str(),
+                d.rank,
+                d.error_code
+            ),
+            ("SMabc", "undelivered", 6, Some(30006))
+        );
+        assert_eq!(d.reason.as_deref(), webhook::delivery_error_reason(30006));
+        assert!(d.reason.is_some());
+    }
+
+    #[test]
+    fn stop_opts_out_and_the_next_send_is_refused_before_any_request() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        let inbound = |body| {
+            signed(&[
+                ("MessageSid", "SMin1"),
+                ("From", "+15551234567"),
+                ("To", "+15005550006"),
+                ("Body", body),
+            ])
+        };
+        handle_webhook(&host, &inbound(" Stop ")).unwrap();
+        assert_eq!(host.replies.borrow()[0].body, " Stop ");
+        let e = send(&host, AuditAction::Send, "(555) 123-4567", "hi", "alice").unwrap_err();
+        assert_eq!(e, Error::RecipientOptedOut);
+        assert!(host.requests.borrow().is_empty());
+        assert_eq!(
+            host.audit.borrow()[0].error_kind.as_deref(),
+            Some("recipient-opted-out")
+        );
+        handle_webhook(&host, &inbound("START")).unwrap();
+        send(&host, AuditAction::Send, "(555) 123-4567", "hi", "alice").unwrap();
+        assert_eq!(host.requests.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_forged_webhook_records_nothing() {
+        let host = FakeHost::connected();
+        let mut request = signed(&[
+            ("MessageSid", "SMin1"),
+            ("From", "+15551234567"),
+            ("To", "+15005550006"),
+            ("Body", "STOP"),
+        ]);
+        request.body = b"MessageSid=SMin1&From=%2B15559999999&To=%2B15005550006&Body=STOP".to_vec();
+        let e = handle_webhook(&host, &request).unwrap_err();
+        assert_eq!(e.kind(), "webhook-rejected");
+        assert!(host.replies.borrow().is_empty());
+        assert!(host.opted_out.borrow().is_empty());
+        assert_eq!(
+            handle_webhook(&FakeHost::default(), &request).unwrap_err(),
+            Error::NotConnected
+        );
+    }
+
+    #[test]
+    fn sends_ask_for_status_callbacks_when_the_host_has_a_webhook_url() {
+        let mut host = FakeHost::connected();
+        host.config.insert(
+            CONFIG_WEBHOOK_URL.into(),
+            " https://pos.example.com/twilio ".into(),
+        );
+        host.answer_with(201, QUEUED);
+        send(&host, AuditAction::Send, "+15551234567", "hi", "alice").unwrap();
+        let body = String::from_utf8(host.requests.borrow()[0].body.clone()).unwrap();
+        assert!(
+            body.ends_with("&StatusCallback=https%3A%2F%2Fpos.example.com%2Ftwilio"),
+            "{body}"
+        );
     }
 }

@@ -79,8 +79,14 @@ pub fn fetch_account_request(credentials: &Credentials) -> HttpRequest {
 }
 
 /// `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` with `To`, `From` (or
-/// `MessagingServiceSid`) and `Body`, form-encoded. `to` must already be E.164.
-pub fn send_message_request(credentials: &Credentials, to: &str, body: &str) -> HttpRequest {
+/// `MessagingServiceSid`) and `Body`, form-encoded, and `StatusCallback` when the host has a
+/// public webhook URL for delivery updates. `to` must already be E.164.
+pub fn send_message_request(
+    credentials: &Credentials,
+    to: &str,
+    body: &str,
+    status_callback: Option<&str>,
+) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("To", to);
     match &credentials.sender {
@@ -88,6 +94,9 @@ pub fn send_message_request(credentials: &Credentials, to: &str, body: &str) -> 
         Sender::MessagingService(sid) => form.append_pair("MessagingServiceSid", sid),
     };
     form.append_pair("Body", body);
+    if let Some(url) = status_callback {
+        form.append_pair("StatusCallback", url);
+    }
     let mut headers = common_headers(credentials);
     headers.push((
         "content-type".into(),
@@ -357,6 +366,7 @@ mod tests {
             &creds("+15005550006"),
             "+15551234567",
             "Your ring is ready & shiny: 100%!",
+            None,
         );
         assert_eq!(req.method, Method::Post);
         assert_eq!(
@@ -390,6 +400,18 @@ mod tests {
             &creds("MG00000000000000000000000000000002"),
             "+442079460958",
             "Hé 😀",
+            Some("https://pos.example.com/twilio/status?store=7"),
+        );
+        assert_eq!(
+            String::from_utf8(req.body).unwrap(),
+            "To=%2B442079460958&MessagingServiceSid=MG00000000000000000000000000000002&Body=H%C3%A9+%F0%9F%98%80\
+             &StatusCallback=https%3A%2F%2Fpos.example.com%2Ftwilio%2Fstatus%3Fstore%3D7"
+        );
+        let req = send_message_request(
+            &creds("MG00000000000000000000000000000002"),
+            "+442079460958",
+            "Hé 😀",
+            None,
         );
         assert_eq!(
             String::from_utf8(req.body).unwrap(),

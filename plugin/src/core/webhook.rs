@@ -18,8 +18,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -276,7 +274,7 @@ fn signature(auth_token: &str, url: &str, sorted: &[(&str, &str)]) -> String {
         mac.update(name.as_bytes());
         mac.update(value.as_bytes());
     }
-    BASE64.encode(mac.finalize().into_bytes())
+    super::base64::encode(mac.finalize().into_bytes())
 }
 
 /// Lower-case hex.

@@ -17,6 +17,7 @@ wit_bindgen::generate!({ world: "plugin", path: "../../../wit" });
 use exports::pos::sms::sms::Guest;
 use pos::sms::types::{
     Account, ConnectionStatus, Credentials, Encoding, Error, Outgoing, Receipt, SegmentInfo,
+    WebhookEvent, WebhookRequest,
 };
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
@@ -147,6 +148,12 @@ impl Guest for Misbehaving {
 
     fn describe_error(error: Error) -> String {
         format!("{error:?}")
+    }
+
+    fn handle_webhook(_: WebhookRequest) -> Result<WebhookEvent, Error> {
+        Err(Error::WebhookRejected(
+            "this plugin takes no webhooks".into(),
+        ))
     }
 }
 

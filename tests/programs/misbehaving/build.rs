@@ -1,0 +1,6 @@
+//! Rebuilds the test plugin when the WIT contract changes (the bindings macro reads it, but
+//! cargo does not track files a macro reads).
+
+fn main() {
+    println!("cargo:rerun-if-changed=../../../wit");
+}
