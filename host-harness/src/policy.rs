@@ -362,7 +362,24 @@ impl WasiHttpHooks for PolicyHooks {
             between_bytes_timeout: cap(options.between_bytes_timeout, self.timeouts.between_bytes),
         };
         let denials = self.denials.clone();
+        let allow_local = self.policy.allow_local;
+        let origin = Origin::of_uri(request.uri());
         Box::new(async move {
+            // A granted name must not lead to a private address (DNS pointing inside the
+            // store's network). The connection resolves again, so this stops misconfiguration
+            // and casual rebinding, not an attacker who controls the name's DNS.
+            let decision = match (decision, origin) {
+                (Decision::Allow { target: None }, Some(origin)) if !allow_local => {
+                    match private_address_of(&origin).await {
+                        Some(ip) => Decision::Deny(format!(
+                            "{origin} resolves to {ip}, a private or local address; the plugin \
+                             may only reach public hosts"
+                        )),
+                        None => Decision::Allow { target: None },
+                    }
+                }
+                (decision, _) => decision,
+            };
             // A p2 guest calls `handle` first and writes the body afterwards. Reading the body
             // before answering means the guest always finishes writing, and then sees the
             // real outcome (a refusal, a refused connection) rather than a closed stream.
@@ -441,6 +458,47 @@ impl WasiHttpHooks for PolicyHooks {
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })
+    }
+}
+
+/// The first private, loopback, link-local or otherwise non-public address `origin`'s host
+/// resolves to, if any (a name that does not resolve is left to fail on connect).
+async fn private_address_of(origin: &Origin) -> Option<std::net::IpAddr> {
+    let addrs = tokio::net::lookup_host((origin.host.as_str(), origin.port))
+        .await
+        .ok()?;
+    addrs.map(|a| a.ip()).find(|ip| !is_public(ip))
+}
+
+/// Whether `ip` is a globally routable unicast address.
+pub fn is_public(ip: &std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+                || (a == 198 && (18..20).contains(&b)) // benchmarking
+                || a >= 240)
+        }
+        std::net::IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(&std::net::IpAddr::V4(v4));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+        }
     }
 }
 
@@ -576,6 +634,43 @@ mod tests {
                 other => panic!("{local}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(&private.parse().unwrap()), "{private}");
+        }
+        for public in ["8.8.8.8", "54.172.60.0", "2600:1f18::1", "::ffff:8.8.8.8"] {
+            assert!(is_public(&public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_a_local_address_is_found() {
+        let origin = Origin {
+            scheme: Scheme::Https,
+            host: "localhost".into(),
+            port: 443,
+        };
+        assert!(
+            private_address_of(&origin)
+                .await
+                .is_some_and(|ip| ip.is_loopback())
+        );
     }
 
     #[test]
