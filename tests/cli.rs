@@ -1201,20 +1201,31 @@ async fn demo_runs_every_step() {
             "Phone number",
             "Send a text",
             "Send Test SMS",
+            "Automated notice (repair 1042 is ready), triggered twice",
             "A customer who texted STOP",
             "Audit log",
             "Disconnect",
         ]
     );
+    let notices = lines[6]["result"].as_array().expect("two notice results");
     assert_eq!(
-        lines[6]["result"],
+        (
+            notices[0]["duplicate"].clone(),
+            notices[1]["duplicate"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    assert_eq!(notices[0]["sid"], notices[1]["sid"]);
+    assert_eq!(
+        lines[7]["result"],
         json!({"kind": "recipient-opted-out", "message": MSG_OPTED_OUT, "twilio_code": 21610})
     );
-    let audit = lines[7]["result"].as_array().expect("audit rows");
-    assert_eq!(audit.len(), 3);
+    let audit = lines[8]["result"].as_array().expect("audit rows");
+    assert_eq!(audit.len(), 4, "send, test, one notice, the refused send");
     assert_eq!(audit[0]["message_sid"], lines[4]["result"]["sid"]);
     assert_eq!(audit[1]["message_sid"], lines[5]["result"]["sid"]);
-    assert_eq!(lines[8]["result"], disconnected_status());
+    assert_eq!(audit[2]["action"], "notify");
+    assert_eq!(lines[9]["result"], disconnected_status());
 }
 
 #[tokio::test(flavor = "multi_thread")]

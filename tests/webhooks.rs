@@ -312,3 +312,32 @@ async fn the_library_call_returns_the_typed_event() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_component_refuses_json_bodied_webhooks_it_cannot_record() {
+    let w = connected_world().await;
+    let url = "https://pos.example.com/twilio?bodySHA256=0a1f";
+    let e = plugin_error(
+        w.harness
+            .handle_webhook(host_harness::types::WebhookRequest {
+                url: url.into(),
+                headers: vec![
+                    (
+                        "X-Twilio-Signature".into(),
+                        compute_signature(TOKEN, url, &[]),
+                    ),
+                    ("Content-Type".into(), "application/json".into()),
+                ],
+                body: br#"{"MessageSid":"SMx"}"#.to_vec(),
+            })
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.kind(), "webhook-rejected");
+    assert!(
+        e.message
+            .contains("The webhook body is JSON (a bodySHA256 webhook)"),
+        "{}",
+        e.message
+    );
+}

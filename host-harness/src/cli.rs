@@ -118,6 +118,36 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Send an automated notice: once per --event-id, paced to segments-per-second.
+    Notify {
+        /// Which notice.
+        #[arg(value_enum)]
+        kind: NoticeArg,
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        to: String,
+        /// The customer's first name.
+        #[arg(long, value_name = "NAME")]
+        customer: String,
+        /// The host's stable id for the event (the same id twice texts once).
+        #[arg(long, value_name = "ID")]
+        event_id: String,
+        /// The item (repair-ready, custom-order-arrived).
+        #[arg(long)]
+        item: Option<String>,
+        /// The payment link (payment-link).
+        #[arg(long)]
+        url: Option<String>,
+        /// The amount, as it should read (payment-link), e.g. '$412.50'.
+        #[arg(long)]
+        amount: Option<String>,
+        /// When, as it should read (appointment-reminder), e.g. 'tomorrow at 2:30pm'.
+        #[arg(long)]
+        time: Option<String>,
+        /// Who or what triggered it.
+        #[arg(long, value_name = "NAME", default_value = "automation")]
+        user: String,
+    },
     /// Show the texts customers sent to the store's number.
     Replies {
         /// Only replies from this number (E.164).
@@ -166,6 +196,19 @@ pub enum Command {
     Demo,
 }
 
+/// The automated notices.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum NoticeArg {
+    /// A repair is ready for pickup (--item).
+    RepairReady,
+    /// A special order arrived (--item).
+    CustomOrderArrived,
+    /// A payment link (--url, --amount).
+    PaymentLink,
+    /// An appointment reminder (--time).
+    AppointmentReminder,
+}
+
 /// Webhook tools.
 #[derive(Debug, Subcommand)]
 pub enum WebhookAction {
@@ -211,8 +254,20 @@ pub enum ConfigAction {
     List,
 }
 
-/// The settings the plugin reads.
-const CONFIG_KEYS: [&str; 3] = ["store-name", "smart-encoding", "webhook-url"];
+/// The settings the plugin reads (plus `template.<notice>` for each notice).
+const CONFIG_KEYS: [&str; 4] = [
+    "store-name",
+    "smart-encoding",
+    "webhook-url",
+    "segments-per-second",
+];
+/// The notices whose templates a store may override with `template.<notice>`.
+const NOTICE_KINDS: [&str; 4] = [
+    "repair-ready",
+    "custom-order-arrived",
+    "payment-link",
+    "appointment-reminder",
+];
 
 /// The demo's account (not a real one).
 pub const DEMO_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
@@ -497,6 +552,11 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
                         "smart-encoding is true or false, not '{value}'"
                     )));
                 }
+                if key == "segments-per-second" && !value.parse::<u32>().is_ok_and(|n| n > 0) {
+                    return Err(Fail::usage(format!(
+                        "segments-per-second is a whole number above 0, not '{value}'"
+                    )));
+                }
                 harness.set_config(&key, &value)?;
                 out.print(&json!({"key": key, "value": value}), || {
                     format!("{key} = {value}")
@@ -517,6 +577,29 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
                 }
             }
         },
+        Command::Notify {
+            kind,
+            to,
+            customer,
+            event_id,
+            item,
+            url,
+            amount,
+            time,
+            user,
+        } => {
+            let notice = notice_kind(kind, item, url, amount, time)?;
+            let receipt = harness
+                .notify(types::NoticeEvent {
+                    event_id,
+                    to,
+                    customer_first_name: customer,
+                    notice,
+                    user,
+                })
+                .await?;
+            out.print(&notice_json(&receipt), || notice_text(&receipt));
+        }
         Command::Replies { number, limit } => {
             let replies = harness.replies(number.as_deref(), limit)?;
             if out.json {
@@ -549,13 +632,59 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
 }
 
 fn check_config_key(key: &str) -> Result<(), Fail> {
-    if CONFIG_KEYS.contains(&key) {
+    let template = key
+        .strip_prefix("template.")
+        .is_some_and(|kind| NOTICE_KINDS.contains(&kind));
+    if CONFIG_KEYS.contains(&key) || template {
         Ok(())
     } else {
         Err(Fail::usage(format!(
-            "unknown setting '{key}'; the plugin reads {}",
-            CONFIG_KEYS.join(" and ")
+            "unknown setting '{key}'; the plugin reads {}, and template.<notice> for {}",
+            CONFIG_KEYS.join(", "),
+            NOTICE_KINDS.join(", ")
         )))
+    }
+}
+
+/// The notice a `notify` command line describes, or which flag it lacks.
+fn notice_kind(
+    kind: NoticeArg,
+    item: Option<String>,
+    url: Option<String>,
+    amount: Option<String>,
+    time: Option<String>,
+) -> Result<types::NoticeKind, Fail> {
+    let need = |value: Option<String>, flag: &str| {
+        value.ok_or_else(|| Fail::usage(format!("this notice needs --{flag}")))
+    };
+    Ok(match kind {
+        NoticeArg::RepairReady => types::NoticeKind::RepairReady(need(item, "item")?),
+        NoticeArg::CustomOrderArrived => types::NoticeKind::CustomOrderArrived(need(item, "item")?),
+        NoticeArg::PaymentLink => types::NoticeKind::PaymentLink(types::PaymentLink {
+            url: need(url, "url")?,
+            amount: need(amount, "amount")?,
+        }),
+        NoticeArg::AppointmentReminder => {
+            types::NoticeKind::AppointmentReminder(need(time, "time")?)
+        }
+    })
+}
+
+fn notice_json(r: &types::NoticeReceipt) -> Value {
+    let mut value = receipt_json(&r.receipt);
+    value["text"] = json!(r.text);
+    value["duplicate"] = json!(r.duplicate);
+    value
+}
+
+fn notice_text(r: &types::NoticeReceipt) -> String {
+    if r.duplicate {
+        format!(
+            "Already sent: this event went to {} as {}; nothing was sent again.",
+            r.receipt.to, r.receipt.sid
+        )
+    } else {
+        format!("{}\n  “{}”", receipt_text(&r.receipt), r.text)
     }
 }
 
@@ -1026,6 +1155,21 @@ async fn demo(out: Out) -> Result<ExitCode, Fail> {
         "Send Test SMS",
         receipt_json(&receipt),
         receipt_text(&receipt),
+    );
+
+    let repair = || types::NoticeEvent {
+        event_id: "repair-1042-ready".into(),
+        to: typed.into(),
+        customer_first_name: "Sam".into(),
+        notice: types::NoticeKind::RepairReady("ring resizing".into()),
+        user: "automation".into(),
+    };
+    let first = harness.notify(repair()).await?;
+    let again = harness.notify(repair()).await?;
+    say(
+        "Automated notice (repair 1042 is ready), triggered twice",
+        json!([notice_json(&first), notice_json(&again)]),
+        format!("{}\n{}", notice_text(&first), notice_text(&again)),
     );
 
     // Twilio's magic number for a recipient who texted STOP.

@@ -38,12 +38,18 @@ pub struct HostState {
     pub(crate) hooks: PolicyHooks,
     pub(crate) store: Arc<Mutex<HostStore>>,
     pub(crate) enforcer: Enforcer,
+    pub(crate) pacer: crate::host::SharedPacer,
 }
 
 impl HostState {
     /// State for one call: a WASI context with nothing inherited (no environment, no files,
     /// no sockets; stderr goes to the host's stderr so guest panics are visible).
-    pub fn new(store: Arc<Mutex<HostStore>>, hooks: PolicyHooks, limits: Limits) -> HostState {
+    pub fn new(
+        store: Arc<Mutex<HostStore>>,
+        hooks: PolicyHooks,
+        limits: Limits,
+        pacer: crate::host::SharedPacer,
+    ) -> HostState {
         HostState {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
@@ -51,6 +57,7 @@ impl HostState {
             hooks,
             store,
             enforcer: Enforcer::new(limits),
+            pacer,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::MutexGuard;
 
 use crate::bindings::pos::sms::{host, types};
 use crate::engine::HostState;
-use crate::store::{AuditEntry, HostStore};
+use crate::store::{AuditEntry, HostStore, NoticeState};
 
 impl HostState {
     fn db(&self) -> MutexGuard<'_, HostStore> {
@@ -23,6 +23,11 @@ fn logged<T>(what: &str, result: anyhow::Result<T>) -> Option<T> {
         .map_err(|e| eprintln!("host-harness: {what} failed: {e:#}"))
         .ok()
 }
+
+/// Host setting: the automated-text throughput budget, in segments per second.
+pub const CONFIG_SEGMENTS_PER_SECOND: &str = "segments-per-second";
+/// One segment per second: a US long code's base throughput.
+pub const DEFAULT_SEGMENTS_PER_SECOND: u32 = 1;
 
 impl types::Host for HostState {}
 
@@ -90,6 +95,47 @@ impl host::Host for HostState {
             .map_err(|e| store_failed("read the opt-outs", e))
     }
 
+    fn claim_notice(&mut self, key: String) -> Result<types::NoticeClaim, String> {
+        Ok(
+            match self
+                .db()
+                .claim_notice(&key)
+                .map_err(|e| store_failed("claim a notice", e))?
+            {
+                NoticeState::Claimed => types::NoticeClaim::Claimed,
+                NoticeState::InProgress => types::NoticeClaim::InProgress,
+                NoticeState::Sent(sid, to, status, segments) => {
+                    types::NoticeClaim::AlreadySent(types::Receipt {
+                        sid,
+                        to,
+                        status,
+                        segments,
+                    })
+                }
+            },
+        )
+    }
+
+    fn finish_notice(&mut self, key: String, sent: Option<types::Receipt>) -> Result<(), String> {
+        let sent = sent
+            .as_ref()
+            .map(|r| (r.sid.as_str(), r.to.as_str(), r.status.as_str(), r.segments));
+        self.db()
+            .finish_notice(&key, sent)
+            .map_err(|e| store_failed("settle a notice", e))
+    }
+
+    fn throttle(&mut self, segments: u32) -> u64 {
+        let rate = logged(
+            "reading a setting",
+            self.db().get_config(CONFIG_SEGMENTS_PER_SECOND),
+        )
+        .flatten()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_SEGMENTS_PER_SECOND);
+        self.pacer.delay_for(rate, segments)
+    }
+
     fn update_audit(&mut self, id: u64, entry: types::AuditEntry) -> Result<(), String> {
         let id = i64::try_from(id).map_err(|_| format!("there is no audit row {id}"))?;
         self.db()
@@ -104,6 +150,7 @@ fn audit_entry(entry: types::AuditEntry) -> AuditEntry {
         action: match entry.action {
             types::AuditAction::Send => "send",
             types::AuditAction::Test => "test",
+            types::AuditAction::Notify => "notify",
         }
         .to_string(),
         to: entry.to,
@@ -126,4 +173,58 @@ fn audit_failed(what: &str, e: anyhow::Error) -> String {
 fn store_failed(what: &str, e: anyhow::Error) -> String {
     eprintln!("host-harness: could not {what}: {e:#}");
     format!("the host could not {what} ({e})")
+}
+
+/// The segments-per-second budget shared by every call of one harness (each call has its own
+/// store, so the bucket lives here). It is the plugin core's own pacer, run on the host.
+#[derive(Clone)]
+pub struct SharedPacer {
+    inner: std::sync::Arc<std::sync::Mutex<Option<(u32, sms_plugin::core::notify::Pacer)>>>,
+    started: std::time::Instant,
+}
+
+impl Default for SharedPacer {
+    fn default() -> Self {
+        SharedPacer {
+            inner: Default::default(),
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl SharedPacer {
+    /// Milliseconds to wait before sending `segments` at `rate` segments per second.
+    pub fn delay_for(&self, rate: u32, segments: u32) -> u64 {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let pacer = match &mut *guard {
+            Some((current, pacer)) if *current == rate => pacer,
+            slot => {
+                let (_, pacer) = slot.insert((rate, sms_plugin::core::notify::Pacer::new(rate)));
+                pacer
+            }
+        };
+        pacer.delay_for(now, segments)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SharedPacer;
+
+    #[test]
+    fn a_burst_queues_behind_the_budget() {
+        let pacer = SharedPacer::default();
+        let clone = pacer.clone();
+        // One segment a second, burst of one second's budget: the first goes at once, the
+        // next waits about a second, the one after about two (across clones: one bucket).
+        assert_eq!(pacer.delay_for(1, 1), 0);
+        let second = clone.delay_for(1, 1);
+        let third = pacer.delay_for(1, 1);
+        assert!((900..=1000).contains(&second), "{second}");
+        assert!((1900..=2000).contains(&third), "{third}");
+        // A bigger budget lets a burst through.
+        let fast = SharedPacer::default();
+        assert_eq!((fast.delay_for(50, 1), fast.delay_for(50, 1)), (0, 0));
+    }
 }

@@ -26,7 +26,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod fake_twilio;
-mod host;
+pub mod host;
 pub mod limits;
 pub mod manifest;
 pub mod policy;
@@ -125,6 +125,7 @@ impl PluginError {
             E::Twilio(_) => "twilio",
             E::Network(_) => "network",
             E::WebhookRejected(_) => "webhook-rejected",
+            E::InvalidNotice(_) => "invalid-notice",
             E::Other(_) => "other",
         }
     }
@@ -177,6 +178,7 @@ pub struct Harness {
     policy: Arc<OutboundPolicy>,
     timeouts: Timeouts,
     limits: Limits,
+    pacer: host::SharedPacer,
     denials: Arc<Mutex<Vec<Denial>>>,
     cache: CacheOutcome,
 }
@@ -220,6 +222,7 @@ impl Harness {
             policy: Arc::new(config.policy),
             timeouts: config.timeouts,
             limits: config.limits,
+            pacer: host::SharedPacer::default(),
             denials: Arc::new(Mutex::new(Vec::new())),
             cache,
         })
@@ -245,7 +248,7 @@ impl Harness {
         );
         let mut store = Store::new(
             self.pre.engine(),
-            HostState::new(self.store.clone(), hooks, self.limits),
+            HostState::new(self.store.clone(), hooks, self.limits, self.pacer.clone()),
         );
         limits::install(&mut store, |s| &mut s.enforcer);
         let plugin = self
@@ -298,6 +301,14 @@ impl Harness {
     /// See [`Session::normalize_phone`].
     pub async fn normalize_phone(&self, text: &str) -> Result<String, HarnessError> {
         self.session().await?.normalize_phone(text).await
+    }
+
+    /// See [`Session::notify`].
+    pub async fn notify(
+        &self,
+        event: types::NoticeEvent,
+    ) -> Result<types::NoticeReceipt, HarnessError> {
+        self.session().await?.notify(event).await
     }
 
     /// See [`Session::handle_webhook`].
@@ -450,6 +461,20 @@ impl Session {
             )
             .await;
         Ok(r.map_err(trapped)?)
+    }
+
+    /// Sends an automated notice once per event id, paced to the host's budget.
+    pub async fn notify(
+        &mut self,
+        event: types::NoticeEvent,
+    ) -> Result<types::NoticeReceipt, HarnessError> {
+        self.begin();
+        let r = self
+            .plugin
+            .pos_sms_sms()
+            .call_notify(&mut self.store, &event)
+            .await;
+        self.finish(r).await
     }
 
     /// Verifies a webhook Twilio sent and records what it says.

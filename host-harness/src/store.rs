@@ -106,6 +106,15 @@ const SCHEMA: &str = "
         body        TEXT NOT NULL,
         keyword     TEXT
     );
+    CREATE TABLE IF NOT EXISTS notices (
+        key        TEXT PRIMARY KEY,
+        state      TEXT NOT NULL,
+        sid        TEXT,
+        recipient  TEXT,
+        status     TEXT,
+        segments   INTEGER,
+        updated_at TEXT NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS opt_outs (
         number     TEXT PRIMARY KEY,
         opted_out  INTEGER NOT NULL,
@@ -122,6 +131,17 @@ pub struct Delivery {
     pub error_code: Option<u32>,
     /// The code in plain words.
     pub reason: Option<String>,
+}
+
+/// Where a notice's idempotency key stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeState {
+    /// Newly claimed by the caller.
+    Claimed,
+    /// Already sent: SID, recipient, status, segments.
+    Sent(String, String, String, u32),
+    /// Claimed by someone else, or interrupted mid-send.
+    InProgress,
 }
 
 /// A text a customer sent to the store.
@@ -392,6 +412,54 @@ impl HostStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Claims a notice key atomically (one INSERT: only one caller can win it).
+    pub fn claim_notice(&self, key: &str) -> anyhow::Result<NoticeState> {
+        let inserted = self.conn.execute(
+            "INSERT INTO notices (key, state, updated_at) VALUES (?1, 'sending', ?2)
+             ON CONFLICT(key) DO NOTHING",
+            params![key, UtcTime::now().rfc3339()],
+        )?;
+        if inserted == 1 {
+            return Ok(NoticeState::Claimed);
+        }
+        let (sid, to, status, segments): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<u32>,
+        ) = self.conn.query_row(
+            "SELECT sid, recipient, status, segments FROM notices WHERE key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        Ok(match (sid, to, status, segments) {
+            (Some(sid), Some(to), Some(status), Some(segments)) => {
+                NoticeState::Sent(sid, to, status, segments)
+            }
+            _ => NoticeState::InProgress,
+        })
+    }
+
+    /// Settles a claimed notice key: records the receipt, or releases the claim.
+    pub fn finish_notice(
+        &self,
+        key: &str,
+        sent: Option<(&str, &str, &str, u32)>,
+    ) -> anyhow::Result<()> {
+        match sent {
+            Some((sid, to, status, segments)) => self.conn.execute(
+                "UPDATE notices SET state = 'sent', sid = ?2, recipient = ?3, status = ?4,
+                        segments = ?5, updated_at = ?6 WHERE key = ?1",
+                params![key, sid, to, status, segments, UtcTime::now().rfc3339()],
+            )?,
+            None => self.conn.execute(
+                "DELETE FROM notices WHERE key = ?1 AND state = 'sending'",
+                [key],
+            )?,
+        };
+        Ok(())
+    }
+
     /// Marks `number` opted out (or back in).
     pub fn set_opted_out(&self, number: &str, opted_out: bool) -> anyhow::Result<()> {
         self.conn.execute(
@@ -569,6 +637,38 @@ mod tests {
             .unwrap();
         assert_eq!(store.replies(None, 10).unwrap().len(), 1);
         assert_eq!(store.replies(Some("+15550000000"), 10).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_notice_key_is_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.claim_notice("repair-ready:1").unwrap(),
+            NoticeState::Claimed
+        );
+        assert_eq!(
+            store.claim_notice("repair-ready:1").unwrap(),
+            NoticeState::InProgress
+        );
+        store.finish_notice("repair-ready:1", None).unwrap();
+        assert_eq!(
+            store.claim_notice("repair-ready:1").unwrap(),
+            NoticeState::Claimed
+        );
+        store
+            .finish_notice("repair-ready:1", Some(("SM1", "+15551234567", "queued", 1)))
+            .unwrap();
+        assert_eq!(
+            store.claim_notice("repair-ready:1").unwrap(),
+            NoticeState::Sent("SM1".into(), "+15551234567".into(), "queued".into(), 1)
+        );
+        // A release never removes a sent notice.
+        store.finish_notice("repair-ready:1", None).unwrap();
+        assert!(matches!(
+            store.claim_notice("repair-ready:1").unwrap(),
+            NoticeState::Sent(..)
+        ));
     }
 
     #[cfg(unix)]

@@ -15,7 +15,7 @@ mod http;
 mod component {
     wit_bindgen::generate!({ world: "plugin", path: "../wit" });
 
-    use crate::core::{credentials, error, segments, service, twilio, webhook};
+    use crate::core::{credentials, error, notify, segments, service, twilio, webhook};
     use exports::pos::sms::sms::Guest;
     use pos::sms::host;
     use pos::sms::types as wit;
@@ -69,6 +69,26 @@ mod component {
         fn is_opted_out(&self, number: &str) -> Result<bool, String> {
             host::is_opted_out(number)
         }
+        fn claim_notice(&self, key: &str) -> Result<service::NoticeClaim, String> {
+            Ok(match host::claim_notice(key)? {
+                wit::NoticeClaim::Claimed => service::NoticeClaim::Claimed,
+                wit::NoticeClaim::AlreadySent(r) => {
+                    service::NoticeClaim::AlreadySent(twilio::Receipt {
+                        sid: r.sid,
+                        to: r.to,
+                        status: r.status,
+                        segments: r.segments,
+                    })
+                }
+                wit::NoticeClaim::InProgress => service::NoticeClaim::InProgress,
+            })
+        }
+        fn finish_notice(&self, key: &str, sent: Option<&twilio::Receipt>) -> Result<(), String> {
+            host::finish_notice(key, sent.cloned().map(receipt_to_wit).as_ref())
+        }
+        fn throttle(&self, segments: u32) -> std::time::Duration {
+            std::time::Duration::from_millis(host::throttle(segments))
+        }
     }
 
     fn delivery_to_wit(d: service::DeliveryRecord) -> wit::DeliveryUpdate {
@@ -100,6 +120,7 @@ mod component {
             action: match e.action {
                 service::AuditAction::Send => wit::AuditAction::Send,
                 service::AuditAction::Test => wit::AuditAction::Test,
+                service::AuditAction::Notify => wit::AuditAction::Notify,
             },
             to: e.to,
             body_length: e.body_length,
@@ -175,6 +196,7 @@ mod component {
             E::Twilio(t) => wit::Error::Twilio(twilio_to_wit(t)),
             E::Network(s) => wit::Error::Network(s),
             E::WebhookRejected(s) => wit::Error::WebhookRejected(s),
+            E::InvalidNotice(s) => wit::Error::InvalidNotice(s),
             E::Other(s) => wit::Error::Other(s),
         }
     }
@@ -200,6 +222,7 @@ mod component {
             wit::Error::Twilio(t) => E::Twilio(twilio_from_wit(t)),
             wit::Error::Network(s) => E::Network(s),
             wit::Error::WebhookRejected(s) => E::WebhookRejected(s),
+            wit::Error::InvalidNotice(s) => E::InvalidNotice(s),
             wit::Error::Other(s) => E::Other(s),
         }
     }
@@ -297,6 +320,37 @@ mod component {
 
         fn describe_error(e: wit::Error) -> String {
             error_from_wit(e).to_string()
+        }
+
+        fn notify(e: wit::NoticeEvent) -> Result<wit::NoticeReceipt, wit::Error> {
+            let notice = match e.notice {
+                wit::NoticeKind::RepairReady(item) => notify::Notice::RepairReady { item },
+                wit::NoticeKind::CustomOrderArrived(item) => {
+                    notify::Notice::CustomOrderArrived { item }
+                }
+                wit::NoticeKind::PaymentLink(link) => notify::Notice::PaymentLink {
+                    url: link.url,
+                    amount: link.amount,
+                },
+                wit::NoticeKind::AppointmentReminder(time) => {
+                    notify::Notice::AppointmentReminder { time }
+                }
+            };
+            let r = service::notify(
+                &WitHost,
+                &e.event_id,
+                &e.to,
+                &e.customer_first_name,
+                &notice,
+                &e.user,
+            )
+            .map_err(error_to_wit)?;
+            Ok(wit::NoticeReceipt {
+                receipt: receipt_to_wit(r.receipt),
+                text: r.text,
+                segments: r.segments,
+                duplicate: r.duplicate,
+            })
         }
 
         fn handle_webhook(r: wit::WebhookRequest) -> Result<wit::WebhookEvent, wit::Error> {

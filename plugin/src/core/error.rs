@@ -85,6 +85,8 @@ pub enum Error {
     Network(String),
     /// A webhook request was refused; nothing was recorded.
     WebhookRejected(String),
+    /// A notice's template or event cannot be used; nothing was sent.
+    InvalidNotice(String),
     /// Anything else.
     Other(String),
 }
@@ -112,6 +114,7 @@ impl Error {
             Error::Twilio(_) => "twilio",
             Error::Network(_) => "network",
             Error::WebhookRejected(_) => "webhook-rejected",
+            Error::InvalidNotice(_) => "invalid-notice",
             Error::Other(_) => "other",
         }
     }
@@ -194,6 +197,7 @@ impl fmt::Display for Error {
                     "A webhook request was refused and nothing was recorded: {why}"
                 )
             }
+            Error::InvalidNotice(why) => write!(f, "The notice was not sent: {why}"),
             Error::Other(detail) => write!(f, "Something went wrong: {detail}"),
         }
     }

@@ -7,6 +7,7 @@
 pub mod base64;
 pub mod credentials;
 pub mod error;
+pub mod form;
 pub mod gsm;
 pub mod json;
 pub mod notify;

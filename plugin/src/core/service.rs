@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::credentials::{Auth, Credentials, SECRET_NAME, StoredConnection, mask_sid};
 use super::error::{Error, MAX_BODY_CHARS};
+use super::notify::{self, Notice, NoticeContext};
 use super::phone;
 use super::segments;
 use super::twilio::{self, HttpRequest, HttpResponse, Receipt};
@@ -31,6 +32,8 @@ pub enum AuditAction {
     Send,
     /// The "Send Test SMS" button.
     Test,
+    /// An automated notice.
+    Notify,
 }
 
 /// One audit row: never the body text, never a secret.
@@ -82,6 +85,36 @@ pub trait Host {
     fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), String>;
     /// Whether `number` opted out of texts; an error means the host could not tell.
     fn is_opted_out(&self, number: &str) -> Result<bool, String>;
+    /// Claims a notice's idempotency key, atomically.
+    fn claim_notice(&self, key: &str) -> Result<NoticeClaim, String>;
+    /// Settles a claimed key: the receipt when sent, `None` to release it.
+    fn finish_notice(&self, key: &str, sent: Option<&Receipt>) -> Result<(), String>;
+    /// Reserves throughput for `segments` and says how long to wait first.
+    fn throttle(&self, segments: u32) -> Duration;
+}
+
+/// Where a notice's idempotency key stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeClaim {
+    /// This call holds the key now.
+    Claimed,
+    /// Sent before, with this receipt.
+    AlreadySent(Receipt),
+    /// Another call holds it, or one stopped while sending.
+    InProgress,
+}
+
+/// What `notify` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeReceipt {
+    /// Twilio's receipt (the first one for a duplicate).
+    pub receipt: Receipt,
+    /// The text.
+    pub text: String,
+    /// Billable segments.
+    pub segments: u32,
+    /// Whether the event had already been sent.
+    pub duplicate: bool,
 }
 
 /// A delivery status as the host records it.
@@ -412,18 +445,73 @@ pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<Webh
     Ok(event)
 }
 
-/// The fixed text of the "Send Test SMS" button.
-pub fn test_message(host: &impl Host) -> String {
-    let store = host
-        .get_config(CONFIG_STORE_NAME)
+/// The store's name for texts: the host's `store-name`, else the Twilio account's name.
+fn store_name(host: &impl Host) -> String {
+    host.get_config(CONFIG_STORE_NAME)
         .filter(|s| !s.trim().is_empty())
         .or_else(|| stored(host).map(|c| c.friendly_name))
         .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "your store".into());
+        .map_or_else(|| "your store".into(), |s| s.trim().to_string())
+}
+
+/// The fixed text of the "Send Test SMS" button.
+pub fn test_message(host: &impl Host) -> String {
     format!(
         "Test message from {}: texting through Twilio works.",
-        store.trim()
+        store_name(host)
     )
+}
+
+/// Sends an automated notice: renders its template, claims the event's idempotency key (a
+/// second call for the same event returns the first receipt and sends nothing), waits for
+/// throughput, and sends. A failed send releases the key unless its outcome is unknown, in
+/// which case the key stays taken: the notice is never sent twice.
+pub fn notify(
+    host: &impl Host,
+    event_id: &str,
+    to: &str,
+    customer_first_name: &str,
+    notice: &Notice,
+    user: &str,
+) -> Result<NoticeReceipt, Error> {
+    let invalid = |e: notify::TemplateError| Error::InvalidNotice(e.to_string());
+    let kind = notice.kind();
+    let key = notify::idempotency_key(kind, event_id).map_err(invalid)?;
+    let context = NoticeContext {
+        customer_first_name: customer_first_name.to_string(),
+        store_name: store_name(host),
+    };
+    let template = host.get_config(&notify::template_config_key(kind));
+    let rendered = notify::render(notice, &context, template.as_deref()).map_err(invalid)?;
+    let done = |receipt: Receipt, duplicate| NoticeReceipt {
+        receipt,
+        text: rendered.text.clone(),
+        segments: rendered.segments,
+        duplicate,
+    };
+    let host_failed = |e: String| Error::Other(format!("the host could not track the notice: {e}"));
+    match host.claim_notice(&key).map_err(host_failed)? {
+        NoticeClaim::AlreadySent(receipt) => return Ok(done(receipt, true)),
+        NoticeClaim::InProgress => {
+            return Err(Error::OutcomeUnknown(format!(
+                "notice {key} is being sent by another call or was interrupted while sending"
+            )));
+        }
+        NoticeClaim::Claimed => {}
+    }
+    let wait = host.throttle(rendered.segments);
+    if !wait.is_zero() {
+        host.sleep(wait);
+    }
+    let result = send(host, AuditAction::Notify, to, &rendered.text, user);
+    let settled = match &result {
+        Ok(receipt) => host.finish_notice(&key, Some(receipt)),
+        Err(Error::OutcomeUnknown(_)) => Ok(()),
+        Err(_) => host.finish_notice(&key, None),
+    };
+    let receipt = result?;
+    settled.map_err(host_failed)?;
+    Ok(done(receipt, false))
 }
 
 /// Sends the test message.
@@ -460,6 +548,7 @@ mod tests {
         /// The audit log as it stood when each request was made.
         audit_at_request: RefCell<Vec<Vec<AuditEntry>>>,
         deliveries: RefCell<Vec<DeliveryRecord>>,
+        notices: RefCell<HashMap<String, Option<Receipt>>>,
         replies: RefCell<Vec<InboundMessage>>,
         opted_out: RefCell<Vec<String>>,
         refuse_writes: bool,
@@ -572,6 +661,28 @@ mod tests {
         }
         fn is_opted_out(&self, number: &str) -> Result<bool, String> {
             Ok(self.opted_out.borrow().iter().any(|n| n == number))
+        }
+        fn claim_notice(&self, key: &str) -> Result<NoticeClaim, String> {
+            let mut notices = self.notices.borrow_mut();
+            match notices.get(key) {
+                Some(Some(receipt)) => Ok(NoticeClaim::AlreadySent(receipt.clone())),
+                Some(None) => Ok(NoticeClaim::InProgress),
+                None => {
+                    notices.insert(key.to_string(), None);
+                    Ok(NoticeClaim::Claimed)
+                }
+            }
+        }
+        fn finish_notice(&self, key: &str, sent: Option<&Receipt>) -> Result<(), String> {
+            let mut notices = self.notices.borrow_mut();
+            match sent {
+                Some(receipt) => notices.insert(key.to_string(), Some(receipt.clone())),
+                None => notices.remove(key),
+            };
+            Ok(())
+        }
+        fn throttle(&self, segments: u32) -> Duration {
+            Duration::from_millis(u64::from(segments) * 1000)
         }
     }
 
@@ -1159,5 +1270,86 @@ mod tests {
             body.ends_with("&StatusCallback=https%3A%2F%2Fpos.example.com%2Ftwilio"),
             "{body}"
         );
+    }
+
+    fn repair() -> Notice {
+        Notice::RepairReady {
+            item: "ring".into(),
+        }
+    }
+
+    #[test]
+    fn a_notice_is_sent_once_per_event() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        let first = notify(
+            &host,
+            "repair-1234",
+            "(555) 123-4567",
+            "Sam",
+            &repair(),
+            "auto",
+        )
+        .unwrap();
+        assert_eq!(
+            first.text,
+            "Hi Sam, your ring is ready for pickup at Gems & Co. See you soon!"
+        );
+        assert!(!first.duplicate);
+        assert_eq!(*host.sleeps.borrow(), [Duration::from_secs(1)], "paced");
+        let again = notify(
+            &host,
+            "repair-1234",
+            "(555) 123-4567",
+            "Sam",
+            &repair(),
+            "auto",
+        )
+        .unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.receipt, first.receipt);
+        assert_eq!(host.requests.borrow().len(), 1, "texted once");
+        assert_eq!(host.audit.borrow()[0].action, AuditAction::Notify);
+    }
+
+    #[test]
+    fn a_failed_notice_can_be_retried_but_an_ambiguous_one_cannot() {
+        let host = FakeHost::connected();
+        host.answer_with(
+            400,
+            r#"{"code":21612,"message":"unreachable","status":400}"#,
+        );
+        let e = notify(&host, "r-1", "+15551234567", "Sam", &repair(), "auto").unwrap_err();
+        assert_eq!(e.kind(), "recipient-unreachable");
+        host.answer_with(201, QUEUED);
+        notify(&host, "r-1", "+15551234567", "Sam", &repair(), "auto").unwrap();
+
+        *host.answer.borrow_mut() = Some(Err(TransportError::NoAnswer("timeout".into())));
+        let e = notify(&host, "r-2", "+15551234567", "Sam", &repair(), "auto").unwrap_err();
+        assert_eq!(e.kind(), "outcome-unknown");
+        host.answer_with(201, QUEUED);
+        let e = notify(&host, "r-2", "+15551234567", "Sam", &repair(), "auto").unwrap_err();
+        assert_eq!(e.kind(), "outcome-unknown", "never sent twice");
+    }
+
+    #[test]
+    fn a_bad_template_or_event_id_sends_nothing() {
+        let mut host = FakeHost::connected();
+        host.config
+            .insert("template.repair-ready".into(), "Pay here: {link}".into());
+        let e = notify(&host, "r-1", "+15551234567", "Sam", &repair(), "auto").unwrap_err();
+        assert_eq!(e.kind(), "invalid-notice");
+        assert!(e.to_string().contains("{link}"), "{e}");
+        let e = notify(
+            &FakeHost::connected(),
+            "",
+            "+15551234567",
+            "Sam",
+            &repair(),
+            "auto",
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), "invalid-notice");
+        assert!(host.requests.borrow().is_empty());
     }
 }

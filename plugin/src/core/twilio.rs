@@ -87,15 +87,13 @@ pub fn send_message_request(
     body: &str,
     status_callback: Option<&str>,
 ) -> HttpRequest {
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("To", to);
-    match &credentials.sender {
-        Sender::Number(from) => form.append_pair("From", from),
-        Sender::MessagingService(sid) => form.append_pair("MessagingServiceSid", sid),
+    let sender = match &credentials.sender {
+        Sender::Number(from) => ("From", from.as_str()),
+        Sender::MessagingService(sid) => ("MessagingServiceSid", sid.as_str()),
     };
-    form.append_pair("Body", body);
+    let mut fields = vec![("To", to), sender, ("Body", body)];
     if let Some(url) = status_callback {
-        form.append_pair("StatusCallback", url);
+        fields.push(("StatusCallback", url));
     }
     let mut headers = common_headers(credentials);
     headers.push((
@@ -109,7 +107,7 @@ pub fn send_message_request(
             credentials.account_sid
         ),
         headers,
-        body: form.finish().into_bytes(),
+        body: super::form::encode(&fields).into_bytes(),
     }
 }
 

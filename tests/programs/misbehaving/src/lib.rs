@@ -16,8 +16,8 @@ wit_bindgen::generate!({ world: "plugin", path: "../../../wit" });
 
 use exports::pos::sms::sms::Guest;
 use pos::sms::types::{
-    Account, ConnectionStatus, Credentials, Encoding, Error, Outgoing, Receipt, SegmentInfo,
-    WebhookEvent, WebhookRequest,
+    Account, ConnectionStatus, Credentials, Encoding, Error, NoticeEvent, NoticeReceipt, Outgoing,
+    Receipt, SegmentInfo, WebhookEvent, WebhookRequest,
 };
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
@@ -148,6 +148,10 @@ impl Guest for Misbehaving {
 
     fn describe_error(error: Error) -> String {
         format!("{error:?}")
+    }
+
+    fn notify(_: NoticeEvent) -> Result<NoticeReceipt, Error> {
+        Err(Error::Other("this plugin sends no notices".into()))
     }
 
     fn handle_webhook(_: WebhookRequest) -> Result<WebhookEvent, Error> {
