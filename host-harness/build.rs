@@ -40,13 +40,8 @@ fn main() {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
-        .args([
-            "build",
-            "--package",
-            "sms-plugin",
-            "--target",
-            "wasm32-wasip2",
-        ])
+        .args(["build", "--target", "wasm32-wasip2"])
+        .args(["--package", "sms-plugin", "--package", "misbehaving-plugin"])
         .args(["--profile", "wasm-release", "--locked", "--target-dir"])
         .arg(&guest_target);
     for var in [

@@ -1261,6 +1261,22 @@ async fn the_auth_token_never_leaks() {
             (with(&["config", "list"]), 0),
             (with(&["segments", "Your ring is ready"]), 0),
             (with(&["phone", "(212) 555-0100"]), 0),
+            (
+                with(&[
+                    "notify",
+                    "repair-ready",
+                    "--to",
+                    "(212) 555-0100",
+                    "--customer",
+                    "Sam",
+                    "--item",
+                    "ring",
+                    "--event-id",
+                    "repair-1",
+                ]),
+                0,
+            ),
+            (with(&["replies"]), 0),
             (with(&["disconnect"]), 0),
             (with(&["status"]), 0),
         ] {
@@ -1270,8 +1286,9 @@ async fn the_auth_token_never_leaks() {
         }
     }
 
-    // The runs did something (so the check below is not vacuous)…
-    assert_eq!(fake.messages().len(), 4);
+    // The runs did something (so the check below is not vacuous)… (the second notify of the
+    // same event texts nothing)
+    assert_eq!(fake.messages().len(), 5);
     let connected = "Connected to Twilio account AC…cdef (JewelTrak Demo Store, Full account, \
                      active); texts come from +15005550006.\n";
     assert!(runs.iter().any(|r| r.stdout == connected), "{runs:#?}");
