@@ -15,13 +15,7 @@ use common::*;
 
 /// A connected world whose harness gives up on a silent fake after 300 ms.
 async fn impatient_world() -> World {
-    let world = world_with_timeouts(short_timeouts()).await;
-    world
-        .harness
-        .connect(credentials())
-        .await
-        .expect("connect to the fake");
-    world
+    connected_world_with_timeouts(short_timeouts()).await
 }
 
 async fn send(w: &World) -> Result<Receipt, HarnessError> {

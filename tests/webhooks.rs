@@ -25,7 +25,7 @@ async fn webhook_loop() -> Loop {
     let world = Arc::new(connected_world().await);
     let harness =
         Arc::new(host_harness::Harness::open(config_for(world.dir.path(), &world.fake)).unwrap());
-    let server = WebhookServer::start(harness, ([127, 0, 0, 1], 0).into(), None)
+    let server = WebhookServer::start(harness, ([127, 0, 0, 1], 0).into(), None, false)
         .await
         .unwrap();
     world

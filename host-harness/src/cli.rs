@@ -997,7 +997,7 @@ fn audit_table(rows: &[AuditRow]) -> String {
         return "The audit log is empty.".into();
     }
     let mut text = format!(
-        "{:<4} {:<20} {:<5} {:<13} {:>4} {:>4} {:<8} {:<34} {}",
+        "{:<4} {:<20} {:<6} {:<13} {:>4} {:>4} {:<10} {:<34} {}",
         "id", "at (UTC)", "what", "to", "len", "segs", "user", "message SID", "result"
     );
     for AuditRow {
@@ -1023,7 +1023,7 @@ fn audit_table(rows: &[AuditRow]) -> String {
             }
         }
         text.push_str(&format!(
-            "\n{:<4} {:<20} {:<5} {:<13} {:>4} {:>4} {:<8} {:<34} {}",
+            "\n{:<4} {:<20} {:<6} {:<13} {:>4} {:>4} {:<10} {:<34} {}",
             id,
             at,
             r.action,
@@ -1079,8 +1079,17 @@ async fn demo(out: Out) -> Result<ExitCode, Fail> {
     .map_err(|e| anyhow::anyhow!("starting the fake Twilio: {e}"))?;
     let mut config = HarnessConfig::new(dir.path());
     config.policy = policy(Some(&fake.base_url()), &[])?;
-    let harness = Harness::open(config)?;
+    let harness = Harness::open(config.clone())?;
     harness.set_config("store-name", "Gems & Co Jewellers")?;
+    // The webhook endpoint, so the fake's delivery callbacks come back into the audit log.
+    let webhooks = crate::serve::WebhookServer::start(
+        std::sync::Arc::new(Harness::open(config)?),
+        ([127, 0, 0, 1], 0).into(),
+        None,
+        false,
+    )
+    .await?;
+    harness.set_config("webhook-url", &format!("{}/twilio", webhooks.url()))?;
     let say = |title: &str, value: Value, text: String| {
         out.print(&json!({"step": title, "result": value}), || {
             format!("\n== {title}\n{text}")
@@ -1196,6 +1205,11 @@ async fn demo(out: Out) -> Result<ExitCode, Fail> {
         ),
     }
 
+    // Three texts went out; the fake reports each sent, then delivered (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while fake.callbacks().len() < 6 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let rows = harness.audit(20)?;
     say(
         "Audit log",
@@ -1206,6 +1220,7 @@ async fn demo(out: Out) -> Result<ExitCode, Fail> {
     harness.disconnect().await?;
     let status = harness.status().await?;
     say("Disconnect", status_json(&status), status_text(&status));
+    webhooks.shutdown().await;
     fake.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

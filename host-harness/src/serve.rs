@@ -28,11 +28,13 @@ pub struct WebhookServer {
 impl WebhookServer {
     /// Listens on `listen` and serves until [`WebhookServer::shutdown`]. `public_url`
     /// (`scheme://host[:port]`) is the base Twilio calls when it is not what the `Host` header
-    /// says (behind a proxy); signatures are checked against it.
+    /// says (behind a proxy); signatures are checked against it. With `log`, each request is
+    /// reported on stdout (accepted) or stderr (refused).
     pub async fn start(
         harness: Arc<Harness>,
         listen: SocketAddr,
         public_url: Option<String>,
+        log: bool,
     ) -> anyhow::Result<WebhookServer> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -52,7 +54,7 @@ impl WebhookServer {
                         let public_url = public_url.clone();
                         async move {
                             Ok::<_, std::convert::Infallible>(
-                                handle(&harness, public_url.as_deref(), request).await,
+                                handle(&harness, public_url.as_deref(), log, request).await,
                             )
                         }
                     });
@@ -98,6 +100,7 @@ fn answer(status: u16, text: &str) -> hyper::Response<Full<Bytes>> {
 async fn handle(
     harness: &Harness,
     public_url: Option<&str>,
+    log: bool,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
@@ -132,15 +135,18 @@ async fn handle(
     {
         Ok(event) => {
             match &event {
-                WebhookEvent::Status(d) => {
+                WebhookEvent::Status(d) if log => {
                     println!("webhook: {} is {}", d.message_sid, d.status)
                 }
-                WebhookEvent::Inbound(m) => println!("webhook: a reply from {}", m.from),
+                WebhookEvent::Inbound(m) if log => println!("webhook: a reply from {}", m.from),
+                _ => {}
             }
             answer(204, "")
         }
         Err(HarnessError::Plugin(e)) => {
-            eprintln!("webhook refused ({}): {}", e.kind(), e.message);
+            if log {
+                eprintln!("webhook refused ({}): {}", e.kind(), e.message);
+            }
             let status = match e.error {
                 Error::WebhookRejected(_) => 403,
                 Error::NotConnected => 503,
@@ -149,6 +155,7 @@ async fn handle(
             answer(status, &format!("{}\n", e.message))
         }
         Err(HarnessError::Host(e)) => {
+            // A host failure is always reported: it needs someone's attention.
             eprintln!("webhook failed: {e:#}");
             answer(500, "the host failed to handle the webhook\n")
         }
@@ -161,8 +168,13 @@ pub async fn run(
     listen: SocketAddr,
     public_url: Option<&str>,
 ) -> anyhow::Result<()> {
-    let server =
-        WebhookServer::start(Arc::new(harness), listen, public_url.map(str::to_string)).await?;
+    let server = WebhookServer::start(
+        Arc::new(harness),
+        listen,
+        public_url.map(str::to_string),
+        true,
+    )
+    .await?;
     println!(
         "Listening for Twilio webhooks on {} (Ctrl-C to stop). Set the webhook-url setting to \
          the public URL Twilio should call.",

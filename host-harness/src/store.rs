@@ -254,22 +254,14 @@ impl HostStore {
 
     /// Appends an audit row and returns its id.
     pub fn append_audit(&self, row: &AuditEntry) -> anyhow::Result<i64> {
+        let at = UtcTime::now().rfc3339();
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&at];
+        values.extend(entry_values(row));
         self.conn.execute(
             "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
                                     message_sid, status, error_kind, twilio_code)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                UtcTime::now().rfc3339(),
-                row.action,
-                row.to,
-                row.body_length,
-                row.segments,
-                row.user,
-                row.message_sid,
-                row.status,
-                row.error_kind,
-                row.twilio_code,
-            ],
+            values.as_slice(),
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -280,18 +272,12 @@ impl HostStore {
             "UPDATE audit_log SET action = ?2, recipient = ?3, body_length = ?4, segments = ?5,
                     user = ?6, message_sid = ?7, status = ?8, error_kind = ?9, twilio_code = ?10
              WHERE id = ?1",
-            params![
-                id,
-                row.action,
-                row.to,
-                row.body_length,
-                row.segments,
-                row.user,
-                row.message_sid,
-                row.status,
-                row.error_kind,
-                row.twilio_code,
-            ],
+            {
+                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&id];
+                values.extend(entry_values(row));
+                values
+            }
+            .as_slice(),
         )?;
         if changed == 0 {
             anyhow::bail!("there is no audit row {id}");
@@ -483,6 +469,21 @@ impl HostStore {
             .optional()?
             .unwrap_or(false))
     }
+}
+
+/// An audit entry's columns, in the order both audit statements bind them (?2 to ?10).
+fn entry_values(row: &AuditEntry) -> [&dyn rusqlite::ToSql; 9] {
+    [
+        &row.action,
+        &row.to,
+        &row.body_length,
+        &row.segments,
+        &row.user,
+        &row.message_sid,
+        &row.status,
+        &row.error_kind,
+        &row.twilio_code,
+    ]
 }
 
 #[cfg(unix)]

@@ -81,7 +81,12 @@ pub fn credentials() -> Credentials {
 
 /// A world whose harness is connected with [`credentials`].
 pub async fn connected_world() -> World {
-    let world = world().await;
+    connected_world_with_timeouts(Timeouts::default()).await
+}
+
+/// [`connected_world`] with the given HTTP timeouts.
+pub async fn connected_world_with_timeouts(timeouts: Timeouts) -> World {
+    let world = world_with_timeouts(timeouts).await;
     world
         .harness
         .connect(credentials())
