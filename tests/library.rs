@@ -629,3 +629,27 @@ async fn counter_and_phone_through_the_component() {
          International numbers need the leading + and country code (+44 20 7946 0958)."
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plugin_for_an_unsupported_api_version_is_refused() {
+    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("plugin.wasm");
+    std::fs::write(&wasm, host_harness::EMBEDDED_PLUGIN).unwrap();
+    std::fs::write(
+        dir.path().join("plugin.manifest.json"),
+        host_harness::manifest::EMBEDDED_MANIFEST
+            .replace("\"api_version\": \"0.1.0\"", "\"api_version\": \"0.2.0\""),
+    )
+    .unwrap();
+    let mut config = config_for(&dir.path().join("data"), &fake);
+    config.plugin = Some(wasm);
+    let e = Harness::open(config).err().unwrap();
+    assert_eq!(
+        format!("{e:#}"),
+        "the plugin pos-sms-twilio targets pos:sms API 0.2.0, and this host supports 0.1.0. \
+         Install a build of the plugin for a supported API version, or a newer host."
+    );
+}

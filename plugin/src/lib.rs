@@ -13,7 +13,7 @@ mod http;
 
 #[cfg(target_arch = "wasm32")]
 mod component {
-    wit_bindgen::generate!({ world: "plugin", path: "../wit" });
+    wit_bindgen::generate!({ world: "plugin", path: "../wit/since_v0.1.0" });
 
     use crate::core::{credentials, error, notify, segments, service, twilio, webhook};
     use exports::pos::sms::sms::Guest;

@@ -12,7 +12,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-wit_bindgen::generate!({ world: "plugin", path: "../../../wit" });
+wit_bindgen::generate!({ world: "plugin", path: "../../../wit/since_v0.1.0" });
 
 use exports::pos::sms::sms::Guest;
 use pos::sms::types::{
