@@ -31,6 +31,9 @@ pub struct Cli {
     /// That plugin's manifest [default: FILE.manifest.json beside the .wasm].
     #[arg(long, value_name = "FILE", requires = "plugin")]
     pub manifest: Option<PathBuf>,
+    /// Run this installed plugin (see `install`) instead of the built-in one.
+    #[arg(long, value_name = "ID", conflicts_with = "plugin")]
+    pub installed: Option<String>,
     /// Grant the plugin this destination (scheme://host:port; repeat for more). Replaces the
     /// default grant, https://api.twilio.com:443. A request leaves only when the plugin's
     /// manifest also declares it.
@@ -148,6 +151,52 @@ pub enum Command {
         #[arg(long, value_name = "NAME", default_value = "automation")]
         user: String,
     },
+    /// Make an ed25519 signing key: KEY (secret, mode 0600) and KEY.pub.
+    Keygen {
+        /// Where to write the secret key.
+        #[arg(long, value_name = "KEY")]
+        out: PathBuf,
+    },
+    /// Package the built-in plugin for the marketplace: one reproducible, signed archive.
+    Package {
+        /// The archive to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The publisher's signing key (from `keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign: PathBuf,
+        /// The publisher's name.
+        #[arg(long, value_name = "NAME", default_value = "pos-sms")]
+        publisher: String,
+    },
+    /// Trust a publisher's public key (KEY.pub) for `install`.
+    Trust {
+        /// The public key file.
+        key: PathBuf,
+    },
+    /// Verify and install a plugin package.
+    Install {
+        /// The package.
+        file: PathBuf,
+    },
+    /// Replace an installed plugin with a newer package (keeps its secrets and history).
+    Upgrade {
+        /// The package.
+        file: PathBuf,
+        /// Allow a version that is not newer.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove an installed plugin.
+    Uninstall {
+        /// The plugin's id.
+        id: String,
+        /// Also delete the secrets it stored.
+        #[arg(long)]
+        purge_secrets: bool,
+    },
+    /// List installed plugins.
+    List,
     /// Show the texts customers sent to the store's number.
     Replies {
         /// Only replies from this number (E.164).
@@ -424,13 +473,81 @@ fn policy(twilio_url: Option<&str>, grants: &[String]) -> Result<OutboundPolicy,
     Ok(policy)
 }
 
-fn open(cli: &Cli) -> Result<Harness, Fail> {
-    let data_dir = match &cli.data_dir {
-        Some(d) => d.clone(),
-        None => default_data_dir()?,
+fn data_dir(cli: &Cli) -> Result<PathBuf, Fail> {
+    match &cli.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => default_data_dir(),
+    }
+}
+
+/// The commands that manage installed plugins (they load no plugin themselves).
+fn manage_plugins(cli: &Cli, out: Out) -> Result<Option<ExitCode>, Fail> {
+    use crate::package::{self, Installed, Mode};
+    let describe = |p: &Installed| {
+        format!(
+            "{} {} (API {}, from {}), may reach: {}",
+            p.id,
+            p.version,
+            p.api_version,
+            p.publisher,
+            if p.granted.is_empty() {
+                "nothing".to_string()
+            } else {
+                p.granted.join(", ")
+            }
+        )
     };
-    let mut config = HarnessConfig::new(data_dir);
+    let data = data_dir(cli)?;
+    let done = |p: &Installed, verb: &str| {
+        out.print(&json!(p), || format!("{verb} {}", describe(p)));
+        Ok(Some(ExitCode::SUCCESS))
+    };
+    match &cli.command {
+        Command::Trust { key } => {
+            let key = package::trust(&data, key)?;
+            out.print(&json!({"trusted": key}), || {
+                format!("Packages signed with {key} will now install.")
+            });
+            Ok(Some(ExitCode::SUCCESS))
+        }
+        Command::Install { file } => {
+            done(&package::install(&data, file, Mode::Install)?, "Installed")
+        }
+        Command::Upgrade { file, force } => done(
+            &package::install(&data, file, Mode::Upgrade { force: *force })?,
+            "Upgraded to",
+        ),
+        Command::Uninstall { id, purge_secrets } => done(
+            &package::uninstall(&data, id, *purge_secrets)?,
+            "Uninstalled",
+        ),
+        Command::List => {
+            let store = crate::store::HostStore::open(&data)?;
+            let plugins = store.installed_plugins()?;
+            if !out.json && plugins.is_empty() {
+                out.print(&Value::Null, || "No plugins are installed.".into());
+            }
+            for p in &plugins {
+                out.print(&json!(p), || describe(p));
+            }
+            Ok(Some(ExitCode::SUCCESS))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn open(cli: &Cli) -> Result<Harness, Fail> {
+    let data_dir = data_dir(cli)?;
+    let mut config = HarnessConfig::new(&data_dir);
     config.plugin.clone_from(&cli.plugin);
+    if let Some(id) = &cli.installed {
+        let installed = crate::store::HostStore::open(&data_dir)?
+            .installed_plugin(id)?
+            .ok_or_else(|| {
+                Fail::usage(format!("{id} is not installed; see `host-harness list`"))
+            })?;
+        config.plugin = Some(installed.wasm());
+    }
     config.manifest.clone_from(&cli.manifest);
     config.policy = policy(cli.twilio_url.as_deref(), &cli.grants)?;
     Ok(Harness::open(config)?)
@@ -453,6 +570,37 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             return fake_twilio(*port, account_sid, &token, out).await;
         }
         Command::Demo => return demo(out).await,
+        Command::Keygen { out: key } => {
+            let public = crate::package::keygen(key)?;
+            out.print(&json!({"public_key": public}), || {
+                format!(
+                    "Wrote {} (secret, keep it safe) and {} (public key {public}).",
+                    key.display(),
+                    crate::package::public_path(key).display()
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Package {
+            out: file,
+            sign,
+            publisher,
+        } => {
+            let key = crate::package::read_signing_key(sign)?;
+            let bytes = crate::package::build(
+                crate::EMBEDDED_PLUGIN,
+                crate::manifest::EMBEDDED_MANIFEST,
+                &crate::package::user_readme(include_str!("../../README.md")),
+                publisher,
+                &key,
+            )?;
+            std::fs::write(file, &bytes)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", file.display()))?;
+            out.print(&json!({"package": file, "bytes": bytes.len()}), || {
+                format!("Wrote {} ({} bytes).", file.display(), bytes.len())
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Webhook {
             action:
                 WebhookAction::Verify {
@@ -473,6 +621,9 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             );
         }
         _ => {}
+    }
+    if let Some(code) = manage_plugins(&cli, out)? {
+        return Ok(code);
     }
     let harness = open(&cli)?;
     match cli.command {
@@ -626,7 +777,16 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
                 .map(|()| ExitCode::SUCCESS)
                 .map_err(Fail::from);
         }
-        Command::FakeTwilio { .. } | Command::Demo | Command::Webhook { .. } => {}
+        Command::FakeTwilio { .. }
+        | Command::Demo
+        | Command::Webhook { .. }
+        | Command::Keygen { .. }
+        | Command::Package { .. }
+        | Command::Trust { .. }
+        | Command::Install { .. }
+        | Command::Upgrade { .. }
+        | Command::Uninstall { .. }
+        | Command::List => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -30,6 +30,7 @@ pub mod fake_twilio;
 pub mod host;
 pub mod limits;
 pub mod manifest;
+pub mod package;
 pub mod policy;
 pub mod serve;
 pub mod store;

@@ -115,6 +115,16 @@ const SCHEMA: &str = "
         segments   INTEGER,
         updated_at TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS plugins (
+        id           TEXT PRIMARY KEY,
+        version      TEXT NOT NULL,
+        api_version  TEXT NOT NULL,
+        publisher    TEXT NOT NULL,
+        granted      TEXT NOT NULL,
+        secrets      TEXT NOT NULL,
+        dir          TEXT NOT NULL,
+        installed_at TEXT NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS opt_outs (
         number     TEXT PRIMARY KEY,
         opted_out  INTEGER NOT NULL,
@@ -444,6 +454,74 @@ impl HostStore {
             )?,
         };
         Ok(())
+    }
+
+    /// Registers (or re-registers) an installed plugin, recording the destinations granted.
+    pub fn register_plugin(&self, p: &crate::package::Installed) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO plugins (id, version, api_version, publisher, granted, secrets, dir,
+                                  installed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(id) DO UPDATE SET version = excluded.version,
+                 api_version = excluded.api_version, publisher = excluded.publisher,
+                 granted = excluded.granted, secrets = excluded.secrets, dir = excluded.dir,
+                 installed_at = excluded.installed_at",
+            params![
+                p.id,
+                p.version,
+                p.api_version,
+                p.publisher,
+                serde_json::to_string(&p.granted)?,
+                serde_json::to_string(&p.secrets)?,
+                p.dir.to_string_lossy(),
+                UtcTime::now().rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a plugin's registration.
+    pub fn unregister_plugin(&self, id: &str) -> anyhow::Result<()> {
+        self.conn
+            .execute("DELETE FROM plugins WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Every installed plugin, by id.
+    pub fn installed_plugins(&self) -> anyhow::Result<Vec<crate::package::Installed>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, version, api_version, publisher, granted, secrets, dir FROM plugins
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, version, api_version, publisher, granted, secrets, dir) = row?;
+            Ok(crate::package::Installed {
+                id,
+                version,
+                api_version,
+                publisher,
+                granted: serde_json::from_str(&granted)?,
+                secrets: serde_json::from_str(&secrets)?,
+                dir: dir.into(),
+            })
+        })
+        .collect()
+    }
+
+    /// One installed plugin.
+    pub fn installed_plugin(&self, id: &str) -> anyhow::Result<Option<crate::package::Installed>> {
+        Ok(self.installed_plugins()?.into_iter().find(|p| p.id == id))
     }
 
     /// Marks `number` opted out (or back in).
