@@ -540,6 +540,10 @@ fn open(cli: &Cli) -> Result<Harness, Fail> {
     let data_dir = data_dir(cli)?;
     let mut config = HarnessConfig::new(&data_dir);
     config.plugin.clone_from(&cli.plugin);
+    config.manifest.clone_from(&cli.manifest);
+    // An installed plugin runs with the grant recorded when it was installed, unless
+    // --grant says otherwise.
+    let mut grants = cli.grants.clone();
     if let Some(id) = &cli.installed {
         let installed = crate::store::HostStore::open(&data_dir)?
             .installed_plugin(id)?
@@ -547,9 +551,11 @@ fn open(cli: &Cli) -> Result<Harness, Fail> {
                 Fail::usage(format!("{id} is not installed; see `host-harness list`"))
             })?;
         config.plugin = Some(installed.wasm());
+        if grants.is_empty() {
+            grants = installed.granted.clone();
+        }
     }
-    config.manifest.clone_from(&cli.manifest);
-    config.policy = policy(cli.twilio_url.as_deref(), &cli.grants)?;
+    config.policy = policy(cli.twilio_url.as_deref(), &grants)?;
     Ok(Harness::open(config)?)
 }
 
