@@ -18,7 +18,7 @@ use host_harness::fake_twilio::{FakeConfig, FakeTwilio};
 use serde_json::{Value, json};
 mod common;
 
-use common::{SENDER, SID, TOKEN, shared_cache_dir};
+use common::{SENDER, SID, TOKEN, shared_cache_dir, start_fake};
 
 /// A 32-hex Auth Token the fake does not accept.
 const WRONG_TOKEN: &str = "fedcba9876543210fedcba9876543210";
@@ -228,12 +228,6 @@ async fn exec(mut cmd: Command, stdin: Option<&str>) -> Run {
         stdout: stdout.join().expect("stdout reader"),
         stderr: stderr.join().expect("stderr reader"),
     }
-}
-
-async fn start_fake() -> FakeTwilio {
-    FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("fake Twilio starts")
 }
 
 fn connect_args(sid: &str) -> Vec<&str> {

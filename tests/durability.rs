@@ -4,12 +4,12 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use host_harness::fake_twilio::{FakeConfig, FakeTwilio, Fault};
+use host_harness::fake_twilio::{FakeTwilio, Fault};
 use host_harness::store::HostStore;
 
 mod common;
 
-use common::{SENDER, SID, TOKEN};
+use common::{SENDER, SID, TOKEN, start_fake};
 
 fn harness_cmd(data_dir: &std::path::Path, fake: &FakeTwilio) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_host-harness"));
@@ -27,9 +27,7 @@ fn harness_cmd(data_dir: &std::path::Path, fake: &FakeTwilio) -> Command {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_send_leaves_a_pending_audit_row() {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().unwrap();
     let connect = harness_cmd(dir.path(), &fake)
         .args(["connect", "--account-sid", SID, "--from", SENDER])

@@ -389,9 +389,7 @@ async fn bad_sender_numbers_are_twilio_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_plugin_file_can_be_loaded_and_a_bad_one_is_refused() {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().unwrap();
     let wasm = dir.path().join("plugin.wasm");
     std::fs::write(&wasm, host_harness::EMBEDDED_PLUGIN).unwrap();
@@ -475,9 +473,7 @@ async fn body_and_phone_checks_make_no_request() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_destination_outside_the_grant_is_denied_by_the_host() {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = config_for(dir.path(), &fake);
     // Nothing is granted: even Twilio's origin is refused.
@@ -528,9 +524,7 @@ async fn a_send_refused_by_the_host_is_audited_and_not_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_refused_is_a_network_error() {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(dir.path(), &fake);
     // Nothing listens on the fake's port any more.
@@ -578,9 +572,7 @@ async fn a_send_to_a_refused_connection_is_safe_to_retry() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_compiled_component_is_cached() {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = HarnessConfig::new(dir.path().join("data"));
     config.policy = OutboundPolicy::with_fake_twilio(fake.base_url().parse().unwrap());
@@ -632,9 +624,7 @@ async fn counter_and_phone_through_the_component() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plugin_for_an_unsupported_api_version_is_refused() {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().unwrap();
     let wasm = dir.path().join("plugin.wasm");
     std::fs::write(&wasm, host_harness::EMBEDDED_PLUGIN).unwrap();

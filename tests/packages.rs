@@ -33,12 +33,7 @@ fn write(
 fn host(dir: &Path, signer: &SigningKey) -> std::path::PathBuf {
     let data = dir.join("data");
     std::fs::create_dir_all(data.join("trusted-keys")).unwrap();
-    let public: String = signer
-        .verifying_key()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let public = package::hex(signer.verifying_key().as_bytes());
     std::fs::write(data.join("trusted-keys/publisher.pub"), public).unwrap();
     data
 }

@@ -64,10 +64,7 @@ mod tests {
     #[test]
     fn released_contracts_are_frozen() {
         for (path, bytes, expected) in RELEASED {
-            let actual: String = Sha256::digest(bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let actual = crate::package::hex(&Sha256::digest(bytes));
             assert_eq!(
                 actual, expected,
                 "{path} belongs to a released API version and must not change: put the \

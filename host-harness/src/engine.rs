@@ -111,7 +111,7 @@ pub enum CacheOutcome {
 /// The cache file for `wasm` under `cache_dir`.
 pub fn cache_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
     let digest = Sha256::digest(wasm);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::package::hex(&digest);
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     cache_dir.join(format!(

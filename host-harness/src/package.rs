@@ -46,7 +46,8 @@ pub struct PackageManifest {
     pub wasm_sha256: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` (hashes and keys in manifests, cache names).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -44,6 +44,13 @@ pub fn config_for(dir: &std::path::Path, fake: &FakeTwilio) -> HarnessConfig {
     config
 }
 
+/// The fake Twilio for [`SID`] and [`TOKEN`] on an ephemeral loopback port.
+pub async fn start_fake() -> FakeTwilio {
+    FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("fake Twilio starts")
+}
+
 /// A started fake and a harness that is not connected yet.
 pub async fn world() -> World {
     world_with_timeouts(Timeouts::default()).await
@@ -60,9 +67,7 @@ pub fn short_timeouts() -> Timeouts {
 
 /// Like [`world`], with the harness's HTTP timeouts set to `timeouts`.
 pub async fn world_with_timeouts(timeouts: Timeouts) -> World {
-    let fake = FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("fake Twilio starts");
+    let fake = start_fake().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = config_for(dir.path(), &fake);
     config.timeouts = timeouts;
