@@ -1,0 +1,355 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::demo::DEMO_ACCOUNT_SID;
+
+/// Sends SMS through the store's Twilio account by running the pos:sms plugin in wasmtime.
+#[derive(Debug, Parser)]
+#[command(name = "host-harness", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Where the database and compiled-plugin cache live [default: the platform's data
+    /// directory, e.g. ~/.local/share/pos-sms-host].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Load this plugin .wasm instead of the one built into the harness.
+    #[arg(long, value_name = "FILE")]
+    pub plugin: Option<PathBuf>,
+    /// That plugin's manifest [default: FILE.manifest.json beside the .wasm].
+    #[arg(long, value_name = "FILE", requires = "plugin")]
+    pub manifest: Option<PathBuf>,
+    /// Run this installed plugin (see `install`) instead of the built-in one.
+    #[arg(long, value_name = "ID", conflicts_with = "plugin")]
+    pub installed: Option<String>,
+    /// Grant the plugin this destination (scheme://host:port; repeat for more). Replaces the
+    /// default grant, https://api.twilio.com:443. A request leaves only when the plugin's
+    /// manifest also declares it.
+    #[arg(long = "grant", value_name = "ORIGIN")]
+    pub grants: Vec<String>,
+    /// Send the plugin's Twilio requests to this base URL instead (a fake or mock Twilio),
+    /// e.g. http://127.0.0.1:4010.
+    #[arg(long, value_name = "URL", env = "TWILIO_API_URL")]
+    pub twilio_url: Option<String>,
+    /// Print one JSON object per result on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the store's Twilio credentials against Twilio and keep them.
+    Connect {
+        /// The Account SID (AC followed by 32 hex characters).
+        #[arg(long, value_name = "AC…")]
+        account_sid: String,
+        /// The store's Twilio number (+15551234567) or a Messaging Service SID (MG…).
+        #[arg(long, value_name = "NUMBER")]
+        from: String,
+        /// The environment variable holding the Auth Token (never a flag, so it stays out of
+        /// shell history and process lists).
+        #[arg(long, value_name = "VAR", default_value = "TWILIO_AUTH_TOKEN")]
+        auth_token_env: String,
+        /// Authenticate with this API key (SK…) instead of the Auth Token.
+        #[arg(long, value_name = "SK…")]
+        api_key_sid: Option<String>,
+        /// The environment variable holding the API key's secret.
+        #[arg(long, value_name = "VAR", default_value = "TWILIO_API_KEY_SECRET")]
+        api_key_secret_env: String,
+    },
+    /// Forget the stored credentials.
+    Disconnect,
+    /// Show whether Twilio is connected.
+    Status,
+    /// Send a text.
+    Send {
+        /// The recipient: any US format, or international with a leading +.
+        #[arg(long, value_name = "NUMBER")]
+        to: String,
+        /// The message.
+        #[arg(long, value_name = "TEXT")]
+        body: String,
+        /// The staff user sending it (recorded in the audit log).
+        #[arg(long, value_name = "NAME", default_value = "cli")]
+        user: String,
+    },
+    /// Send the test message ("Send Test SMS").
+    Test {
+        /// The recipient.
+        #[arg(long, value_name = "NUMBER")]
+        to: String,
+        /// The staff user sending it.
+        #[arg(long, value_name = "NAME", default_value = "cli")]
+        user: String,
+    },
+    /// Count characters and billable segments. With no TEXT, reads JSON lines from stdin, each
+    /// a string or {"text": …, "smart_encoding": …}, and writes one JSON line for each.
+    Segments {
+        /// Replace look-alike characters (curly quotes, long dashes) before counting.
+        #[arg(long)]
+        smart_encoding: bool,
+        /// The price of one segment, for the cost estimate [default: 0.008, Twilio's US price].
+        #[arg(long, value_name = "DOLLARS", value_parser = parse_price)]
+        price: Option<u64>,
+        /// The texts to count.
+        text: Vec<String>,
+    },
+    /// Turn phone numbers into E.164. With no TEXT, reads JSON lines (strings) from stdin.
+    Phone {
+        /// The numbers, as typed.
+        text: Vec<String>,
+    },
+    /// Show the newest rows of the audit log.
+    Audit {
+        /// How many rows.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Send an automated notice: once per --event-id, paced to segments-per-second.
+    Notify {
+        /// Which notice.
+        #[arg(value_enum)]
+        kind: NoticeArg,
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        to: String,
+        /// The customer's first name.
+        #[arg(long, value_name = "NAME")]
+        customer: String,
+        /// The host's stable id for the event (the same id twice texts once).
+        #[arg(long, value_name = "ID")]
+        event_id: String,
+        /// The item (repair-ready, custom-order-arrived).
+        #[arg(long)]
+        item: Option<String>,
+        /// The payment link (payment-link).
+        #[arg(long)]
+        url: Option<String>,
+        /// The amount, as it should read (payment-link), e.g. '$412.50'.
+        #[arg(long)]
+        amount: Option<String>,
+        /// When, as it should read (appointment-reminder), e.g. 'tomorrow at 2:30pm'.
+        #[arg(long)]
+        time: Option<String>,
+        /// Who or what triggered it.
+        #[arg(long, value_name = "NAME", default_value = "automation")]
+        user: String,
+    },
+    /// Make an ed25519 signing key: KEY (secret, mode 0600) and KEY.pub.
+    Keygen {
+        /// Where to write the secret key.
+        #[arg(long, value_name = "KEY")]
+        out: PathBuf,
+    },
+    /// Package the built-in plugin for the marketplace: one reproducible, signed archive.
+    Package {
+        /// The archive to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The publisher's signing key (from `keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign: PathBuf,
+        /// The publisher's name.
+        #[arg(long, value_name = "NAME", default_value = "pos-sms")]
+        publisher: String,
+    },
+    /// Trust a publisher's public key (KEY.pub) for `install`.
+    Trust {
+        /// The public key file.
+        key: PathBuf,
+    },
+    /// Verify and install a plugin package.
+    Install {
+        /// The package.
+        file: PathBuf,
+    },
+    /// Replace an installed plugin with a newer package (keeps its secrets and history).
+    Upgrade {
+        /// The package.
+        file: PathBuf,
+        /// Allow a version that is not newer.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove an installed plugin.
+    Uninstall {
+        /// The plugin's id.
+        id: String,
+        /// Also delete the secrets it stored.
+        #[arg(long)]
+        purge_secrets: bool,
+    },
+    /// List installed plugins.
+    List,
+    /// Show the texts customers sent to the store's number.
+    Replies {
+        /// Only replies from this number (E.164).
+        #[arg(long, value_name = "NUMBER")]
+        number: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Serve the webhook endpoint Twilio posts delivery updates and replies to.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8790")]
+        listen: std::net::SocketAddr,
+        /// The public base URL Twilio calls (scheme://host[:port]), when it differs from the
+        /// Host header this server sees (behind a proxy or tunnel). Signatures are checked
+        /// against it.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Tools for integrators.
+    Webhook {
+        /// What to do.
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+    /// Read or change the host settings the plugin reads (store-name, smart-encoding,
+    /// webhook-url).
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Run the fake Twilio in the foreground. It accepts the Account SID with the token in
+    /// TWILIO_AUTH_TOKEN and prints its base URL.
+    FakeTwilio {
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The Account SID the fake accepts.
+        #[arg(long, value_name = "AC…", default_value = DEMO_ACCOUNT_SID)]
+        account_sid: String,
+    },
+    /// Start the fake Twilio in-process, connect, count, send, and show the audit log (in a
+    /// temporary data directory; your own data is not touched).
+    Demo,
+}
+
+/// The automated notices.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum NoticeArg {
+    /// A repair is ready for pickup (--item).
+    RepairReady,
+    /// A special order arrived (--item).
+    CustomOrderArrived,
+    /// A payment link (--url, --amount).
+    PaymentLink,
+    /// An appointment reminder (--time).
+    AppointmentReminder,
+}
+
+/// Webhook tools.
+#[derive(Debug, Subcommand)]
+pub enum WebhookAction {
+    /// Check an X-Twilio-Signature with the Auth Token in TWILIO_AUTH_TOKEN: exit 0 when
+    /// valid, 1 when not (with the reason).
+    Verify {
+        /// The full URL Twilio called, exactly as configured in Twilio.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The X-Twilio-Signature header's value.
+        #[arg(long, value_name = "SIG")]
+        signature: String,
+        /// The POST parameters as a JSON list of [key, value] pairs (repeats allowed).
+        #[arg(
+            long,
+            value_name = "JSON",
+            conflicts_with = "body",
+            required_unless_present = "body"
+        )]
+        params: Option<String>,
+        /// A raw JSON body (its SHA-256 must be in the URL's bodySHA256).
+        #[arg(long, value_name = "TEXT")]
+        body: Option<String>,
+    },
+}
+
+/// Host settings commands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Set a setting.
+    Set {
+        /// `store-name` or `smart-encoding`.
+        key: String,
+        /// The value (`true`/`false` for smart-encoding).
+        value: String,
+    },
+    /// Remove a setting.
+    Unset {
+        /// The setting.
+        key: String,
+    },
+    /// List every setting.
+    List,
+}
+
+/// Parses a price in dollars (`0.008`, up to six decimals) into millionths.
+pub fn parse_price(text: &str) -> Result<u64, String> {
+    let bad =
+        || format!("'{text}' is not a price; write dollars with up to six decimals, like 0.0079");
+    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if (whole.is_empty() && frac.is_empty())
+        || frac.len() > 6
+        || !whole
+            .chars()
+            .chain(frac.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let frac: u64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_in_dollars() {
+        assert_eq!(parse_price("0.008"), Ok(8_000));
+        assert_eq!(parse_price("0.0079"), Ok(7_900));
+        assert_eq!(parse_price("1"), Ok(1_000_000));
+        assert_eq!(parse_price(".5"), Ok(500_000));
+        for bad in ["", ".", "0.0000001", "-1", "1e3", "$0.008", "abc"] {
+            assert!(parse_price(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cli_parses_the_documented_contract() {
+        let cli = Cli::try_parse_from([
+            "host-harness",
+            "--data-dir",
+            "/tmp/x",
+            "--json",
+            "send",
+            "--to",
+            "(212) 555-0100",
+            "--body",
+            "hi",
+        ])
+        .unwrap();
+        assert!(cli.json);
+        assert!(matches!(cli.command, Command::Send { ref user, .. } if user == "cli"));
+        let e = Cli::try_parse_from(["host-harness", "send", "--to", "1"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}

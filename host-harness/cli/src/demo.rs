@@ -1,0 +1,180 @@
+//! `demo`: the whole product against the built-in fake Twilio, in a temporary directory.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use fake_twilio::{FakeConfig, FakeTwilio};
+use pos_sms_host::serve::WebhookServer;
+use pos_sms_host::{Harness, HarnessConfig, types};
+use serde_json::{Value, json};
+
+use crate::output::{
+    Fail, Out, account_json, audit_table, notice_json, notice_text, receipt_json, receipt_text,
+    segment_json, segment_text, status_json, status_text,
+};
+
+/// The demo's account (not a real one).
+pub const DEMO_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+/// The demo's Auth Token (not a real one).
+pub const DEMO_AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+/// Twilio's magic "valid" test sender.
+pub const DEMO_SENDER: &str = "+15005550006";
+
+/// Starts the fake Twilio in-process, connects, counts, sends, and shows the audit log.
+pub async fn run(out: Out) -> Result<ExitCode, Fail> {
+    let dir = tempfile::Builder::new()
+        .prefix("host-harness-demo")
+        .tempdir()
+        .map_err(|e| Fail::host(format!("creating a temporary directory: {e}")))?;
+    let fake = FakeTwilio::start(
+        FakeConfig::new(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN),
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .map_err(|e| Fail::host(format!("starting the fake Twilio: {e}")))?;
+    let mut config = HarnessConfig::new(dir.path());
+    config.policy = crate::policy(Some(&fake.base_url()), &[])?;
+    let harness = Harness::open(config.clone())?;
+    harness.set_config("store-name", "Gems & Co Jewellers")?;
+    // The webhook endpoint, so the fake's delivery callbacks come back into the audit log.
+    let webhooks = WebhookServer::start(
+        Arc::new(Harness::open(config)?),
+        ([127, 0, 0, 1], 0).into(),
+        None,
+    )
+    .await?;
+    harness.set_config("webhook-url", &format!("{}/twilio", webhooks.url()))?;
+    let say = |title: &str, value: Value, text: String| {
+        out.print(&json!({"step": title, "result": value}), || {
+            format!("\n== {title}\n{text}")
+        });
+    };
+    if !out.json {
+        println!(
+            "host-harness demo: the plugin runs in wasmtime; its requests to \
+             https://api.twilio.com go to a fake Twilio at {} (data in {}).",
+            fake.base_url(),
+            dir.path().display()
+        );
+    }
+
+    let account = harness
+        .connect(types::Credentials {
+            account_sid: DEMO_ACCOUNT_SID.into(),
+            auth: types::Auth::AuthToken(DEMO_AUTH_TOKEN.into()),
+            sender: DEMO_SENDER.into(),
+        })
+        .await?;
+    say(
+        "Connect Twilio",
+        account_json(&account),
+        format!(
+            "Connected to {} ({}), texts come from {}.",
+            account.friendly_name, account.masked_sid, account.sender
+        ),
+    );
+    let status = harness.status().await?;
+    say("Status", status_json(&status), status_text(&status));
+
+    let samples = [
+        ("Hi Sam, your ring repair is ready for pickup!", false),
+        ("Your custom order has arrived 💍 Come see it!", false),
+        ("We’re open “late” tonight — see you soon", false),
+        ("We’re open “late” tonight — see you soon", true),
+    ];
+    let mut lines = Vec::new();
+    let mut values = Vec::new();
+    for (text, smart) in samples {
+        let info = harness.segment_count(text, smart, None).await?;
+        let mode = if smart { " (smart encoding)" } else { "" };
+        lines.push(format!("{text:?}{mode}\n    → {}", segment_text(&info)));
+        values.push(segment_json(&info, smart));
+    }
+    say("Live counter", Value::Array(values), lines.join("\n"));
+
+    let typed = "(212) 555-0100";
+    let e164 = harness.normalize_phone(typed).await?;
+    say(
+        "Phone number",
+        json!({"input": typed, "e164": e164}),
+        format!("{typed} → {e164}"),
+    );
+
+    let receipt = harness
+        .send(types::Outgoing {
+            to: typed.into(),
+            body: "Hi Sam, your ring repair is ready for pickup at Gems & Co. See you soon!".into(),
+            user: "alice".into(),
+        })
+        .await?;
+    say(
+        "Send a text",
+        receipt_json(&receipt),
+        receipt_text(&receipt),
+    );
+
+    let receipt = harness.test(DEMO_SENDER, "alice").await?;
+    say(
+        "Send Test SMS",
+        receipt_json(&receipt),
+        receipt_text(&receipt),
+    );
+
+    let repair = || types::NoticeEvent {
+        event_id: "repair-1042-ready".into(),
+        to: typed.into(),
+        customer_first_name: "Sam".into(),
+        notice: types::NoticeKind::RepairReady("ring resizing".into()),
+        user: "automation".into(),
+    };
+    let first = harness.notify(repair()).await?;
+    let again = harness.notify(repair()).await?;
+    say(
+        "Automated notice (repair 1042 is ready), triggered twice",
+        json!([notice_json(&first), notice_json(&again)]),
+        format!("{}\n{}", notice_text(&first), notice_text(&again)),
+    );
+
+    // Twilio's magic number for a recipient who texted STOP.
+    let refused = harness
+        .send(types::Outgoing {
+            to: "+15005550004".into(),
+            body: "Your appointment is tomorrow at 2pm.".into(),
+            user: "bob".into(),
+        })
+        .await;
+    match refused {
+        Err(e) => {
+            let fail = Fail::from(e);
+            say(
+                "A customer who texted STOP",
+                Out::error_value(&fail)["error"].clone(),
+                format!("error ({}): {}", fail.kind, fail.message),
+            );
+        }
+        Ok(r) => say(
+            "A customer who texted STOP",
+            receipt_json(&r),
+            "unexpectedly sent".into(),
+        ),
+    }
+
+    // Three texts went out; the fake reports each sent, then delivered (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while fake.callbacks().len() < 6 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let rows = harness.audit(20)?;
+    say(
+        "Audit log",
+        Value::Array(rows.iter().map(|r| json!(r)).collect()),
+        audit_table(&rows),
+    );
+
+    harness.disconnect().await?;
+    let status = harness.status().await?;
+    say("Disconnect", status_json(&status), status_text(&status));
+    webhooks.shutdown().await;
+    fake.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}

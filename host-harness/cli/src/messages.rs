@@ -1,0 +1,75 @@
+//! `send`, `test` and `notify`: the texts a store sends.
+
+use std::process::ExitCode;
+
+use pos_sms_host::{Harness, types};
+
+use crate::args::NoticeArg;
+use crate::output::{Fail, Out, notice_json, notice_text, receipt_json, receipt_text};
+
+/// `send`.
+pub async fn send(
+    harness: &Harness,
+    to: String,
+    body: String,
+    user: String,
+    out: Out,
+) -> Result<ExitCode, Fail> {
+    let receipt = harness.send(types::Outgoing { to, body, user }).await?;
+    out.print(&receipt_json(&receipt), || receipt_text(&receipt));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `test`: "Send Test SMS".
+pub async fn test(harness: &Harness, to: &str, user: &str, out: Out) -> Result<ExitCode, Fail> {
+    let receipt = harness.test(to, user).await?;
+    out.print(&receipt_json(&receipt), || receipt_text(&receipt));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `notify`.
+pub async fn notify(
+    harness: &Harness,
+    event_id: String,
+    to: String,
+    customer_first_name: String,
+    notice: types::NoticeKind,
+    user: String,
+    out: Out,
+) -> Result<ExitCode, Fail> {
+    let receipt = harness
+        .notify(types::NoticeEvent {
+            event_id,
+            to,
+            customer_first_name,
+            notice,
+            user,
+        })
+        .await?;
+    out.print(&notice_json(&receipt), || notice_text(&receipt));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The notice a `notify` command line describes, or which flag it lacks.
+pub fn notice_kind(
+    kind: NoticeArg,
+    item: Option<String>,
+    url: Option<String>,
+    amount: Option<String>,
+    time: Option<String>,
+) -> Result<types::NoticeKind, Fail> {
+    let need = |value: Option<String>, flag: &str| {
+        value.ok_or_else(|| Fail::usage(format!("this notice needs --{flag}")))
+    };
+    Ok(match kind {
+        NoticeArg::RepairReady => types::NoticeKind::RepairReady(need(item, "item")?),
+        NoticeArg::CustomOrderArrived => types::NoticeKind::CustomOrderArrived(need(item, "item")?),
+        NoticeArg::PaymentLink => types::NoticeKind::PaymentLink(types::PaymentLink {
+            url: need(url, "url")?,
+            amount: need(amount, "amount")?,
+        }),
+        NoticeArg::AppointmentReminder => {
+            types::NoticeKind::AppointmentReminder(need(time, "time")?)
+        }
+    })
+}

@@ -1,0 +1,120 @@
+//! `audit`, `replies` and `config`: what the host keeps.
+
+use std::process::ExitCode;
+
+use pos_sms_host::Harness;
+use pos_sms_host::imports::CONFIG_SEGMENTS_PER_SECOND;
+use serde_json::{Value, json};
+
+use crate::args::ConfigAction;
+use crate::output::{Fail, Out, audit_table};
+
+/// `audit`.
+pub fn audit(harness: &Harness, limit: u32, out: Out) -> Result<ExitCode, Fail> {
+    let rows = harness.audit(limit)?;
+    if out.json {
+        for row in &rows {
+            out.print(&json!(row), String::new);
+        }
+    } else {
+        out.print(&Value::Null, || audit_table(&rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `replies`.
+pub fn replies(
+    harness: &Harness,
+    number: Option<&str>,
+    limit: u32,
+    out: Out,
+) -> Result<ExitCode, Fail> {
+    let replies = harness.replies(number, limit)?;
+    if out.json {
+        for reply in &replies {
+            out.print(&json!(reply), String::new);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if replies.is_empty() {
+        out.print(&Value::Null, || "No replies yet.".into());
+    }
+    for r in &replies {
+        let keyword = r
+            .keyword
+            .as_deref()
+            .map(|k| format!(" [{k}]"))
+            .unwrap_or_default();
+        out.print(&Value::Null, || {
+            format!("{}  {} → {}: {}{keyword}", r.at, r.from, r.to, r.body)
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The settings a store may change: every one the plugin's manifest says it reads, and the
+/// host's own throughput budget.
+fn settable(harness: &Harness) -> Vec<&str> {
+    let mut keys: Vec<&str> = harness
+        .manifest()
+        .config
+        .iter()
+        .map(String::as_str)
+        .collect();
+    keys.push(CONFIG_SEGMENTS_PER_SECOND);
+    keys
+}
+
+fn check_key(harness: &Harness, key: &str) -> Result<(), Fail> {
+    let keys = settable(harness);
+    if keys.contains(&key) {
+        return Ok(());
+    }
+    Err(Fail::usage(format!(
+        "unknown setting '{key}'; the settings are {}",
+        keys.join(", ")
+    )))
+}
+
+fn check_value(key: &str, value: &str) -> Result<(), Fail> {
+    if key == "smart-encoding" && !matches!(value, "true" | "false") {
+        return Err(Fail::usage(format!(
+            "smart-encoding is true or false, not '{value}'"
+        )));
+    }
+    if key == CONFIG_SEGMENTS_PER_SECOND && !value.parse::<u32>().is_ok_and(|n| n > 0) {
+        return Err(Fail::usage(format!(
+            "segments-per-second is a whole number above 0, not '{value}'"
+        )));
+    }
+    Ok(())
+}
+
+/// `config set|unset|list`.
+pub fn config(harness: &Harness, action: ConfigAction, out: Out) -> Result<ExitCode, Fail> {
+    match action {
+        ConfigAction::Set { key, value } => {
+            check_key(harness, &key)?;
+            check_value(&key, &value)?;
+            harness.set_config(&key, &value)?;
+            out.print(&json!({"key": key, "value": value}), || {
+                format!("{key} = {value}")
+            });
+        }
+        ConfigAction::Unset { key } => {
+            check_key(harness, &key)?;
+            harness.unset_config(&key)?;
+            out.print(&json!({"key": key, "value": null}), || {
+                format!("{key} removed")
+            });
+        }
+        ConfigAction::List => {
+            for (key, value) in harness.list_config()? {
+                out.print(&json!({"key": key, "value": value}), || {
+                    format!("{key} = {value}")
+                });
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,533 @@
+//! Where the plugin's HTTP may go.
+//!
+//! wasi:http is the plugin's only way out, and this module is the only gate on it
+//! (`WasiCtx`'s socket checks do not apply to wasi:http). A request leaves only when its
+//! scheme, host and port, parsed separately, equal one of the origins the plugin's manifest
+//! declares *and* one the host grants; a granted name must also resolve to globally reachable
+//! addresses only ([`ip`]). Everything else is answered with wasi:http's
+//! `HTTP-request-denied` and recorded as a [`Denial`]. By default the grant is
+//! `https://api.twilio.com:443` alone.
+//!
+//! For tests and demos, a [`Rewrite`] sends requests for Twilio's origin to a fake instead
+//! (and fixes the `Host` header to match), so the plugin's own code is the same as in
+//! production.
+
+pub mod ip;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt as _, Full};
+use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::error::{Denial, DenialReason};
+use crate::origin::{Origin, Scheme, twilio_origin};
+
+/// Requests for `from` go to `to` instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The origin the plugin addresses.
+    pub from: Origin,
+    /// Where such requests really go.
+    pub to: Origin,
+}
+
+/// What the policy decided for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Send it, to `target` when the destination is rewritten.
+    Allow {
+        /// The rewritten destination, if any.
+        target: Option<Origin>,
+    },
+    /// Refuse it, for this reason.
+    Deny(DenialReason),
+}
+
+/// The host's side of the outbound grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundPolicy {
+    /// The origins the host grants; empty denies everything.
+    pub grants: Vec<Origin>,
+    /// An optional redirection of a granted origin (for a fake Twilio).
+    pub rewrite: Option<Rewrite>,
+    /// Whether IP addresses and local names may be granted at all (tests only).
+    pub allow_local: bool,
+}
+
+impl Default for OutboundPolicy {
+    /// Twilio's REST API only.
+    fn default() -> Self {
+        OutboundPolicy {
+            grants: vec![twilio_origin()],
+            rewrite: None,
+            allow_local: false,
+        }
+    }
+}
+
+impl OutboundPolicy {
+    /// The default grant, with Twilio's origin sent to `fake` instead.
+    pub fn with_fake_twilio(fake: Origin) -> OutboundPolicy {
+        OutboundPolicy {
+            rewrite: Some(Rewrite {
+                from: twilio_origin(),
+                to: fake,
+            }),
+            ..OutboundPolicy::default()
+        }
+    }
+
+    /// Decides one request: it may leave only when its origin is a named host (unless local
+    /// destinations are allowed), the plugin `declared` it in its manifest, and the host
+    /// granted it.
+    pub fn decide(&self, declared: &[Origin], uri: &http::Uri) -> Decision {
+        let Some(origin) = Origin::of_uri(uri) else {
+            return Decision::Deny(DenialReason::NoOrigin(uri.to_string()));
+        };
+        if origin.is_local() && !self.allow_local {
+            return Decision::Deny(DenialReason::LocalDestination(origin));
+        }
+        if !declared.contains(&origin) {
+            return Decision::Deny(DenialReason::NotDeclared {
+                origin,
+                declared: declared.to_vec(),
+            });
+        }
+        if !self.grants.contains(&origin) {
+            return Decision::Deny(DenialReason::NotGranted {
+                origin,
+                granted: self.grants.clone(),
+            });
+        }
+        let target = self
+            .rewrite
+            .as_ref()
+            .filter(|r| r.from == origin)
+            .map(|r| r.to.clone());
+        Decision::Allow { target }
+    }
+}
+
+/// Where refusals are recorded: the harness's log of every refusal, and the calling
+/// session's own, so a call's error can say which request of its own was refused.
+#[derive(Debug, Clone, Default)]
+pub struct DenialLog {
+    /// Every refusal since the harness opened.
+    pub all: Arc<Mutex<Vec<Denial>>>,
+    /// The refusals of one session.
+    pub session: Arc<Mutex<Vec<Denial>>>,
+}
+
+impl DenialLog {
+    /// The same harness-wide log, with a fresh session log.
+    pub fn for_session(&self) -> DenialLog {
+        DenialLog {
+            all: self.all.clone(),
+            session: Arc::default(),
+        }
+    }
+
+    fn record(&self, denial: Denial) {
+        log::warn!("{denial}");
+        for log in [&self.all, &self.session] {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(denial.clone());
+        }
+    }
+
+    /// The latest refusal of this session, taken out of its log.
+    pub fn take_last(&self) -> Option<Denial> {
+        self.session.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+}
+
+/// Connect, first-byte and between-bytes timeouts for the plugin's requests. wasi-http's
+/// defaults are 600 s; a store clerk waits seconds, not minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the connection.
+    pub connect: Duration,
+    /// From the request being sent to the response's first byte.
+    pub first_byte: Duration,
+    /// Between two chunks of the response.
+    pub between_bytes: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            between_bytes: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The largest request body the plugin may send: a Twilio form is well under 8 KiB.
+const REQUEST_BODY_LIMIT: usize = 64 * 1024;
+/// How much of a request body is read (and dropped) past what is kept, so that the plugin
+/// finishes writing and then learns the real outcome.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+/// How long reading a request's body from the plugin may take.
+const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The wasi:http hooks that enforce an [`OutboundPolicy`] on one store.
+pub struct PolicyHooks {
+    policy: Arc<OutboundPolicy>,
+    declared: Arc<Vec<Origin>>,
+    timeouts: Timeouts,
+    denials: DenialLog,
+}
+
+impl PolicyHooks {
+    /// Hooks for one store: the host's `policy` and the plugin's `declared` destinations;
+    /// refusals are appended to `denials`.
+    pub fn new(
+        policy: Arc<OutboundPolicy>,
+        declared: Arc<Vec<Origin>>,
+        timeouts: Timeouts,
+        denials: DenialLog,
+    ) -> PolicyHooks {
+        PolicyHooks {
+            policy,
+            declared,
+            timeouts,
+            denials,
+        }
+    }
+}
+
+type ResponseFuture = Box<
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+/// The smaller of the guest's timeout and the host's.
+fn cap(guest: Option<Duration>, host: Duration) -> Option<Duration> {
+    Some(guest.map_or(host, |g| g.min(host)))
+}
+
+impl WasiHttpHooks for PolicyHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> ResponseFuture {
+        let decision = self.policy.decide(&self.declared, request.uri());
+        let options = options.unwrap_or_default();
+        let options = RequestOptions {
+            connect_timeout: cap(options.connect_timeout, self.timeouts.connect),
+            first_byte_timeout: cap(options.first_byte_timeout, self.timeouts.first_byte),
+            between_bytes_timeout: cap(options.between_bytes_timeout, self.timeouts.between_bytes),
+        };
+        let denials = self.denials.clone();
+        let allow_local = self.policy.allow_local;
+        let origin = Origin::of_uri(request.uri());
+        Box::new(async move {
+            // A granted name must not lead to a private address (DNS pointing inside the
+            // store's network). The connection resolves again, so this stops misconfiguration
+            // and casual rebinding, not an attacker who controls the name's DNS.
+            let decision = match (decision, origin) {
+                (Decision::Allow { target: None }, Some(origin)) if !allow_local => {
+                    match private_address_of(&origin).await {
+                        Some(address) => {
+                            Decision::Deny(DenialReason::PrivateAddress { origin, address })
+                        }
+                        None => Decision::Allow { target: None },
+                    }
+                }
+                (decision, _) => decision,
+            };
+            // A p2 guest calls `handle` first and writes the body afterwards. Reading the body
+            // before answering means the guest always finishes writing, and then sees the
+            // real outcome (a refusal, a refused connection) rather than a closed stream.
+            let (parts, body) = request.into_parts();
+            let keep = match decision {
+                Decision::Allow { .. } => REQUEST_BODY_LIMIT,
+                Decision::Deny(_) => 0,
+            };
+            let body = tokio::time::timeout(REQUEST_BODY_TIMEOUT, read_body(body, keep)).await;
+            let described = format!("{} {}", parts.method, parts.uri);
+            let target = match decision {
+                Decision::Allow { target } => target,
+                Decision::Deny(reason) => {
+                    denials.record(Denial {
+                        request: described,
+                        reason,
+                    });
+                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+                }
+            };
+            let body = match body {
+                Ok(Ok(Some(bytes))) => bytes,
+                Ok(Ok(None)) => {
+                    return Err(wasmtime_wasi_http::Error::HttpRequestBodySize(Some(
+                        REQUEST_BODY_LIMIT as u64,
+                    )));
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(wasmtime_wasi_http::Error::ConnectionWriteTimeout),
+            };
+            let mut request = http::Request::from_parts(
+                parts,
+                Full::new(body)
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            );
+            if let Some(target) = target {
+                let mut parts = request.uri().clone().into_parts();
+                parts.scheme = Some(match target.scheme {
+                    Scheme::Http => http::uri::Scheme::HTTP,
+                    Scheme::Https => http::uri::Scheme::HTTPS,
+                });
+                parts.authority = Some(
+                    target
+                        .authority()
+                        .parse()
+                        .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?,
+                );
+                *request.uri_mut() = http::Uri::from_parts(parts)
+                    .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                let host = http::HeaderValue::from_str(&target.authority())
+                    .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                request.headers_mut().insert(http::header::HOST, host);
+            }
+            let (response, io) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            // The most of an answer's body the plugin can read: Twilio's answers are a few KB,
+            // and a server that sends more must not fill the plugin's memory. Reading past it
+            // fails with `HTTP-response-body-size`; the body's own errors pass unchanged.
+            const RESPONSE_BODY_LIMIT: usize = 1024 * 1024;
+            let capped = |body| {
+                http_body_util::Limited::new(body, RESPONSE_BODY_LIMIT)
+                    .map_err(|e| match e.downcast::<wasmtime_wasi_http::Error>() {
+                        Ok(inner) => *inner,
+                        Err(_) => wasmtime_wasi_http::Error::HttpResponseBodySize(Some(
+                            RESPONSE_BODY_LIMIT as u64,
+                        )),
+                    })
+                    .boxed_unsync()
+            };
+            Ok((
+                response.map(capped),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+/// The first private, loopback, link-local or otherwise non-public address `origin`'s host
+/// resolves to, if any (a name that does not resolve is left to fail on connect).
+async fn private_address_of(origin: &Origin) -> Option<std::net::IpAddr> {
+    let addrs = tokio::net::lookup_host((origin.host.as_str(), origin.port))
+        .await
+        .ok()?;
+    addrs.map(|a| a.ip()).find(|ip| !ip::is_global(*ip))
+}
+
+/// Reads a request body: keeps it when it is at most `keep` bytes (`Some`), and otherwise
+/// reads on, dropping up to [`DRAIN_LIMIT`] bytes, before reporting it too large (`None`).
+async fn read_body(
+    mut body: WasiBody,
+    keep: usize,
+) -> wasmtime_wasi_http::Result<Option<bytes::Bytes>> {
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0;
+    while let Some(frame) = body.frame().await {
+        if let Some(data) = frame?.data_ref() {
+            seen += data.len();
+            if seen <= keep {
+                buf.extend_from_slice(data);
+            } else if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    Ok((seen <= keep).then(|| buf.freeze()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(s: &str) -> Origin {
+        s.parse().unwrap()
+    }
+
+    /// What the real plugin's manifest declares, plus more for the host-key tests.
+    fn declared() -> Vec<Origin> {
+        let mut d = crate::manifest::Manifest::embedded().outbound;
+        d.push(origin("https://evil.example"));
+        d.push(origin("http://api.twilio.com"));
+        d.push(origin("https://api.twilio.com:8443"));
+        d
+    }
+
+    fn decide(policy: &OutboundPolicy, declared: &[Origin], uri: &str) -> Decision {
+        policy.decide(declared, &uri.parse().unwrap())
+    }
+
+    #[test]
+    fn default_grant_is_twilio_only() {
+        let policy = OutboundPolicy::default();
+        let declared = declared();
+        let allow = |u: &str| decide(&policy, &declared, u);
+        assert_eq!(
+            allow("https://api.twilio.com/2010-04-01/Accounts/AC1.json"),
+            Decision::Allow { target: None }
+        );
+        assert_eq!(
+            allow("https://api.twilio.com:443/x"),
+            Decision::Allow { target: None }
+        );
+        let not_granted = |o: &str| {
+            Decision::Deny(DenialReason::NotGranted {
+                origin: origin(o),
+                granted: vec![twilio_origin()],
+            })
+        };
+        assert_eq!(
+            allow("http://api.twilio.com/x"),
+            not_granted("http://api.twilio.com:80")
+        );
+        assert_eq!(
+            allow("https://api.twilio.com:8443/x"),
+            not_granted("https://api.twilio.com:8443")
+        );
+        assert_eq!(
+            allow("https://evil.example/x"),
+            not_granted("https://evil.example:443")
+        );
+        assert!(matches!(
+            allow("https://api.twilio.com.evil.example/x"),
+            Decision::Deny(DenialReason::NotDeclared { .. })
+        ));
+        let Decision::Deny(reason) = allow("http://api.twilio.com/x") else {
+            panic!("denied")
+        };
+        assert_eq!(
+            reason.to_string(),
+            "http://api.twilio.com:80 is not granted to the plugin (granted: \
+             https://api.twilio.com:443)"
+        );
+    }
+
+    #[test]
+    fn both_keys_are_needed_and_local_names_are_refused() {
+        let policy = OutboundPolicy {
+            grants: vec![twilio_origin(), origin("https://undeclared.example")],
+            ..OutboundPolicy::default()
+        };
+        let declared = declared();
+        let Decision::Deny(reason) = decide(&policy, &declared, "https://undeclared.example/x")
+        else {
+            panic!("an undeclared origin must be refused")
+        };
+        assert_eq!(
+            reason,
+            DenialReason::NotDeclared {
+                origin: origin("https://undeclared.example"),
+                declared: declared.clone(),
+            }
+        );
+        assert_eq!(
+            reason.to_string(),
+            "https://undeclared.example:443 is not among the destinations the plugin's \
+             manifest declares (declared: https://api.twilio.com:443, \
+             https://api.dublin.ie1.twilio.com:443, https://api.sydney.au1.twilio.com:443, \
+             https://evil.example:443, http://api.twilio.com:80, \
+             https://api.twilio.com:8443)"
+        );
+        let Decision::Deny(reason) = decide(&policy, &[], "https://api.twilio.com/x") else {
+            panic!("nothing declared, nothing allowed")
+        };
+        assert_eq!(
+            reason.to_string(),
+            "https://api.twilio.com:443 is not among the destinations the plugin's manifest \
+             declares (it declares none)"
+        );
+        for (local, o) in [
+            ("https://127.0.0.1/", "https://127.0.0.1:443"),
+            ("http://[::1]:80/", "http://[::1]:80"),
+            ("https://localhost/", "https://localhost:443"),
+            ("https://db.localhost/", "https://db.localhost:443"),
+        ] {
+            assert_eq!(
+                decide(&policy, &declared, local),
+                Decision::Deny(DenialReason::LocalDestination(origin(o))),
+                "{local}"
+            );
+        }
+        assert_eq!(
+            decide(&policy, &declared, "/relative"),
+            Decision::Deny(DenialReason::NoOrigin("/relative".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_a_local_address_is_found() {
+        let origin = Origin {
+            scheme: Scheme::Https,
+            host: "localhost".into(),
+            port: 443,
+        };
+        assert!(
+            private_address_of(&origin)
+                .await
+                .is_some_and(|ip| ip.is_loopback())
+        );
+    }
+
+    #[test]
+    fn empty_grant_denies_all_and_rewrite_targets_the_fake() {
+        let none = OutboundPolicy {
+            grants: vec![],
+            ..OutboundPolicy::default()
+        };
+        let declared = declared();
+        let Decision::Deny(reason) = decide(&none, &declared, "https://api.twilio.com/") else {
+            panic!("an empty grant denies everything")
+        };
+        assert_eq!(
+            reason.to_string(),
+            "https://api.twilio.com:443 is not granted to the plugin (nothing is granted)"
+        );
+        let fake = OutboundPolicy::with_fake_twilio(origin("http://127.0.0.1:4010"));
+        assert_eq!(
+            decide(&fake, &declared, "https://api.twilio.com/x"),
+            Decision::Allow {
+                target: Some(origin("http://127.0.0.1:4010"))
+            }
+        );
+        // The fake itself is not granted: the plugin cannot address it directly.
+        assert_eq!(
+            decide(&fake, &declared, "http://127.0.0.1:4010/x"),
+            Decision::Deny(DenialReason::LocalDestination(origin(
+                "http://127.0.0.1:4010"
+            )))
+        );
+    }
+
+    #[test]
+    fn a_session_log_keeps_its_own_denials() {
+        let harness = DenialLog::default();
+        let (one, two) = (harness.for_session(), harness.for_session());
+        let denial = |n: &str| Denial {
+            request: format!("GET https://{n}/"),
+            reason: DenialReason::NoOrigin(n.into()),
+        };
+        one.record(denial("a"));
+        two.record(denial("b"));
+        assert_eq!(harness.all.lock().unwrap().len(), 2);
+        assert_eq!(one.take_last(), Some(denial("a")));
+        assert_eq!(one.take_last(), None);
+        assert_eq!(two.take_last(), Some(denial("b")));
+    }
+}

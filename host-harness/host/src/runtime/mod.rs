@@ -1,0 +1,104 @@
+//! The wasmtime side: the engine, the compiled-component cache, and the per-call limits.
+//!
+//! 1. [`new_engine`] builds one [`wasmtime::Engine`] for the process, with epoch
+//!    interruption for the CPU limit (see [`limits`]).
+//! 2. [`load_component`] compiles the plugin once and keeps the machine code in a cache
+//!    directory, keyed by the wasm's SHA-256 and the engine's compatibility hash (which
+//!    covers wasmtime's version and every compilation setting); later runs load it in well
+//!    under a millisecond.
+//!
+//! What a call may import, and the state it runs with, is the next layer up
+//! ([`crate::imports`]).
+
+pub mod limits;
+
+use std::hash::{Hash as _, Hasher as _};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::error::LoadError;
+
+/// The process's engine.
+pub fn new_engine() -> Result<Engine, LoadError> {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model(true);
+    // CPU limits: an epoch ticked by a background thread (see `limits`).
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
+    limits::start_ticker(&engine);
+    Ok(engine)
+}
+
+/// How [`load_component`] got its component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Loaded from the cache.
+    Hit,
+    /// Compiled, and written to the cache.
+    Compiled,
+}
+
+/// The cache file for `wasm` under `cache_dir`.
+pub fn cache_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    cache_dir.join(format!(
+        "{}-{:016x}.cwasm",
+        hex::encode(Sha256::digest(wasm)),
+        hasher.finish()
+    ))
+}
+
+/// Loads the compiled component from `cache_dir`, or compiles `wasm` and caches it. A cache
+/// file that does not load (another CPU, a damaged file) is replaced; a cache that cannot be
+/// written is logged and skipped.
+pub fn load_component(
+    engine: &Engine,
+    wasm: &[u8],
+    cache_dir: &Path,
+) -> Result<(Component, CacheOutcome), LoadError> {
+    let path = cache_path(engine, wasm, cache_dir);
+    if path.is_file() {
+        // SAFETY: the file is one this function wrote into the host's private data
+        // directory, named by the wasm's hash and the engine's compatibility hash; wasmtime
+        // checks its header and refuses a mismatch.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+            return Ok((component, CacheOutcome::Hit));
+        }
+    }
+    let component =
+        Component::new(engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    if let Err(e) = write_cache(&component, cache_dir, &path) {
+        log::warn!(
+            "could not cache the compiled plugin in {}: {e}",
+            cache_dir.display()
+        );
+    }
+    Ok((component, CacheOutcome::Compiled))
+}
+
+fn write_cache(component: &Component, cache_dir: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(cache_dir)?;
+    let bytes = component
+        .serialize()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // Unique per writer: tests (and several host processes) may fill one cache at once.
+    let tmp = path.with_extension(format!(
+        "tmp{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The names a component imports and exports, from its type.
+pub fn interface_names(engine: &Engine, component: &Component) -> (Vec<String>, Vec<String>) {
+    let ty = component.component_type();
+    let imports = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
+    let exports = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    (imports, exports)
+}

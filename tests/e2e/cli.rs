@@ -1,0 +1,1371 @@
+//! End-to-end tests of the `host-harness` command line: the real binary as a subprocess, with
+//! its Twilio requests rewritten (`--twilio-url`) to a fake Twilio started in the test on
+//! 127.0.0.1.
+//!
+//! The binary is the one cargo builds for this test binary (`CARGO_BIN_EXE_host-harness`: the
+//! e2e tests are `host-harness`'s integration tests, so `cargo test` builds it first).
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use fake_twilio::{FakeConfig, FakeTwilio};
+use serde_json::{Value, json};
+
+use crate::common::{SENDER, SID, TOKEN, shared_cache_dir, start_fake};
+
+/// A 32-hex Auth Token the fake does not accept.
+const WRONG_TOKEN: &str = "fedcba9876543210fedcba9876543210";
+/// A token the plugin refuses before any request.
+const MALFORMED_TOKEN: &str = "not-a-token-but-a-secret-anyway!";
+
+/// Messages the plugin shows (plugin/core/src/error.rs), copied so a change is noticed.
+const MSG_REJECTED: &str = "Twilio rejected these credentials. Double-check the Account SID \
+    (starts with AC, 34 chars) and Auth Token. Both come from your Twilio Console home page.";
+const MSG_NOT_CONNECTED: &str = "Twilio is not connected yet. Paste your Account SID, Auth \
+    Token and phone number in the Twilio settings and click Connect Twilio.";
+const MSG_UNREACHABLE: &str = "The 'To' phone number is not currently reachable via SMS. \
+    Common causes: it's a landline, the recipient has blocked your number, or the number is on \
+    a do-not-text list. Check Twilio's Messaging Logs for the specific error.";
+const MSG_OPTED_OUT: &str = "This customer has opted out of texts from your number (they \
+    replied STOP). They won't receive messages from you until they text START.";
+const MSG_REGION: &str = "Your Twilio account isn't allowed to text this country. Turn the \
+    country on in the Twilio Console under Messaging → Settings → Geo permissions.";
+const MSG_EMPTY: &str = "The message is empty. Type a message to send.";
+const MSG_555: &str = "That phone number can't be texted: US numbers have 10 digits; this has \
+    3. International numbers need the leading + and country code (+44 20 7946 0958).";
+
+/// The fake's Account resource name and the test message the plugin sends with it.
+const FRIENDLY_NAME: &str = "JewelTrak Demo Store";
+const TEST_BODY: &str = "Test message from JewelTrak Demo Store: texting through Twilio works.";
+
+/// Environment variables the CLI reads that a developer's shell may have set.
+const CLEARED_ENV: [&str; 3] = [
+    "TWILIO_API_URL",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_KEY_SECRET",
+];
+
+/// How long one CLI run may take before the test fails (the first run may compile the
+/// component; the demo always does).
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The CLI binary cargo built for these tests.
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_host-harness"))
+}
+
+/// The compiled-plugin cache file the CLI looks for under `<data-dir>/cache`, compiled once
+/// into the tests' shared cache. Copying it into each data directory saves every test the
+/// compilation; if the binary's engine named it differently the CLI just compiles.
+fn warm_cache_file() -> &'static PathBuf {
+    static FILE: OnceLock<PathBuf> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let engine = pos_sms_host::runtime::new_engine().expect("engine");
+        let shared = shared_cache_dir();
+        pos_sms_host::runtime::load_component(&engine, pos_sms_host::EMBEDDED_PLUGIN, &shared)
+            .expect("the embedded plugin compiles");
+        pos_sms_host::runtime::cache_path(&engine, pos_sms_host::EMBEDDED_PLUGIN, &shared)
+    })
+}
+
+/// What one run of the CLI printed.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Every stdout line as JSON.
+    fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!("stdout line is not JSON ({e}): {line:?}\n{self:#?}")
+                })
+            })
+            .collect()
+    }
+
+    /// The one JSON object on stdout.
+    fn json(&self) -> Value {
+        let mut lines = self.json_lines();
+        assert_eq!(lines.len(), 1, "expected one JSON line: {self:#?}");
+        lines.remove(0)
+    }
+
+    /// Asserts the exit code, with the whole run in the message.
+    fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "unexpected exit code: {self:#?}");
+        self
+    }
+
+    /// Asserts a `--json` failure: exit 1, the error object on stdout, the sentence on
+    /// stderr.
+    fn expect_error(&self, kind: &str, message: &str, twilio_code: Option<u32>) {
+        self.expect_code(1);
+        assert_eq!(
+            self.json(),
+            json!({"error": {"kind": kind, "message": message, "twilio_code": twilio_code}}),
+            "{self:#?}"
+        );
+        assert_eq!(self.stderr, format!("error: {message}\n"), "{self:#?}");
+    }
+}
+
+/// A data directory and, optionally, the fake the CLI is pointed at.
+struct Cli {
+    dir: tempfile::TempDir,
+    twilio_url: Option<String>,
+}
+
+impl Cli {
+    /// A fresh data directory (with the compiled plugin cached) pointed at `fake`.
+    async fn new(fake: Option<&FakeTwilio>) -> Cli {
+        let cached = tokio::task::spawn_blocking(warm_cache_file)
+            .await
+            .expect("warming the cache");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = dir.path().join("cache");
+        std::fs::create_dir(&cache).expect("cache dir");
+        std::fs::copy(cached, cache.join(cached.file_name().expect("file name")))
+            .expect("copying the compiled plugin");
+        Cli {
+            dir,
+            twilio_url: fake.map(FakeTwilio::base_url),
+        }
+    }
+
+    /// Runs the CLI with `--data-dir`, `--twilio-url` and TWILIO_AUTH_TOKEN=TOKEN.
+    async fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[], None).await
+    }
+
+    /// Like [`Cli::run`] with extra environment (`None` removes a variable) and stdin.
+    async fn run_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, Option<&str>)],
+        stdin: Option<&str>,
+    ) -> Run {
+        let mut cmd = Command::new(binary());
+        cmd.arg("--data-dir").arg(self.dir.path());
+        if let Some(url) = &self.twilio_url {
+            cmd.args(["--twilio-url", url]);
+        }
+        cmd.args(args);
+        cmd.env("TWILIO_AUTH_TOKEN", TOKEN);
+        for (key, value) in env {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        exec(cmd, stdin).await
+    }
+}
+
+/// Runs `cmd` with the CLI's variables cleared unless `cmd` sets them, without blocking the
+/// runtime the fake Twilio serves on.
+async fn exec(mut cmd: Command, stdin: Option<&str>) -> Run {
+    let set: Vec<String> = cmd
+        .get_envs()
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .collect();
+    for var in CLEARED_ENV {
+        if !set.iter().any(|k| k == var) {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the host-harness binary starts");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        let input = input.to_owned();
+        std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    }
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes)
+                .expect("reading the CLI's output");
+            String::from_utf8(bytes).expect("the CLI's output is UTF-8")
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("stdout pipe")));
+    let stderr = read(Box::new(child.stderr.take().expect("stderr pipe")));
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the CLI") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish in {RUN_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    Run {
+        code: status
+            .code()
+            .expect("the CLI exited (not killed by a signal)"),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn connect_args(sid: &str) -> Vec<&str> {
+    vec!["connect", "--account-sid", sid, "--from", SENDER]
+}
+
+fn json_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    all
+}
+
+async fn connect(cli: &Cli) {
+    let run = cli.run(&json_args(&connect_args(SID))).await;
+    run.expect_code(0);
+    assert_eq!(run.json()["connected"], true, "{run:#?}");
+}
+
+fn disconnected_status() -> Value {
+    json!({"connected": false, "friendly_name": null, "masked_sid": null, "sender": null})
+}
+
+fn is_message_sid(sid: &Value) -> bool {
+    sid.as_str().is_some_and(|s| {
+        s.len() == 34
+            && s.starts_with("SM")
+            && s[2..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`
+fn is_rfc3339_utc(at: &Value) -> bool {
+    at.as_str().is_some_and(|s| {
+        s.len() == 20
+            && s.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                10 => b == b'T',
+                13 | 16 => b == b':',
+                19 => b == b'Z',
+                _ => b.is_ascii_digit(),
+            })
+    })
+}
+
+/// Standard base64 with padding, as in an HTTP Basic `Authorization` header.
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An expected audit row, without its `id` and `at` (checked separately).
+struct Row<'a> {
+    action: &'a str,
+    to: &'a str,
+    body: &'a str,
+    segments: u32,
+    user: &'a str,
+}
+
+impl Row<'_> {
+    /// The row of a message Twilio queued as `sid`.
+    fn queued(&self, sid: &Value) -> Value {
+        self.value(sid.clone(), "queued", None, None)
+    }
+
+    /// The row of a failed attempt.
+    fn failed(&self, kind: &str, twilio_code: Option<u32>) -> Value {
+        self.value(Value::Null, "failed", Some(kind), twilio_code)
+    }
+
+    fn value(
+        &self,
+        message_sid: Value,
+        status: &str,
+        error_kind: Option<&str>,
+        twilio_code: Option<u32>,
+    ) -> Value {
+        json!({
+            "action": self.action,
+            "to": self.to,
+            "body_length": self.body.chars().count(),
+            "segments": self.segments,
+            "user": self.user,
+            "message_sid": message_sid,
+            "status": status,
+            "error_kind": error_kind,
+            "twilio_code": twilio_code,
+            // No status callback reaches these tests (no webhook-url is set).
+            "delivery": null,
+        })
+    }
+}
+
+/// `audit --json`'s rows, with ids checked to be 1, 2, … and `id`/`at` removed.
+async fn audit(cli: &Cli) -> Vec<Value> {
+    let run = cli.run(&["--json", "audit", "--limit", "100"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stderr, "", "{run:#?}");
+    run.json_lines()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut row)| {
+            let object = row.as_object_mut().expect("an audit row is an object");
+            assert_eq!(object.remove("id"), Some(json!(i + 1)), "row {i}");
+            let at = object.remove("at").expect("the row has `at`");
+            assert!(is_rfc3339_utc(&at), "row {i}: at = {at}");
+            row
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_status_send_test_audit_disconnect() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+
+    let run = cli.run(&["--json", "status"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), disconnected_status());
+
+    let run = cli.run(&json_args(&connect_args(SID))).await;
+    run.expect_code(0);
+    assert_eq!(
+        run.json(),
+        json!({
+            "connected": true,
+            "masked_sid": "AC…cdef",
+            "friendly_name": FRIENDLY_NAME,
+            "status": "active",
+            "account_type": "Full",
+            "sender": SENDER,
+        })
+    );
+    assert_eq!(run.stderr, "");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(requests[0].path, format!("/2010-04-01/Accounts/{SID}.json"));
+
+    let run = cli.run(&["--json", "status"]).await;
+    run.expect_code(0);
+    assert_eq!(
+        run.json(),
+        json!({
+            "connected": true,
+            "masked_sid": "AC…cdef",
+            "sender": SENDER,
+            "friendly_name": FRIENDLY_NAME,
+        })
+    );
+
+    let run = cli
+        .run(&[
+            "--json",
+            "send",
+            "--to",
+            "(212) 555-0100",
+            "--body",
+            "Your ring is ready",
+            "--user",
+            "alice",
+        ])
+        .await;
+    run.expect_code(0);
+    assert_eq!(run.stderr, "");
+    let sent = run.json();
+    assert!(is_message_sid(&sent["sid"]), "{sent}");
+    assert_eq!(
+        sent,
+        json!({"sid": sent["sid"], "to": "+12125550100", "status": "queued", "segments": 1})
+    );
+
+    let run = cli.run(&["--json", "test", "--to", "+15005550006"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stderr, "");
+    let tested = run.json();
+    assert!(is_message_sid(&tested["sid"]), "{tested}");
+    assert_ne!(tested["sid"], sent["sid"]);
+    assert_eq!(
+        tested,
+        json!({"sid": tested["sid"], "to": SENDER, "status": "queued", "segments": 1})
+    );
+
+    // What Twilio received.
+    let messages = fake.messages();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for (message, sid, to, body) in [
+        (
+            &messages[0],
+            &sent["sid"],
+            "+12125550100",
+            "Your ring is ready",
+        ),
+        (&messages[1], &tested["sid"], SENDER, TEST_BODY),
+    ] {
+        assert_eq!(&message["sid"], sid);
+        assert_eq!(message["to"], to);
+        assert_eq!(message["from"], SENDER);
+        assert_eq!(message["body"], body);
+    }
+
+    assert_eq!(
+        audit(&cli).await,
+        vec![
+            Row {
+                action: "send",
+                to: "+12125550100",
+                body: "Your ring is ready",
+                segments: 1,
+                user: "alice",
+            }
+            .queued(&sent["sid"]),
+            Row {
+                action: "test",
+                to: SENDER,
+                body: TEST_BODY,
+                segments: 1,
+                user: "cli",
+            }
+            .queued(&tested["sid"]),
+        ]
+    );
+
+    let run = cli.run(&["--json", "disconnect"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), json!({"connected": false}));
+    let run = cli.run(&["--json", "status"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), disconnected_status());
+
+    // The audit log outlives the credentials, and disconnecting asks nothing of Twilio.
+    assert_eq!(audit(&cli).await.len(), 2);
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_with_a_wrong_token_is_rejected() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+
+    let run = cli
+        .run_with(
+            &json_args(&connect_args(SID)),
+            &[("TWILIO_AUTH_TOKEN", Some(WRONG_TOKEN))],
+            None,
+        )
+        .await;
+    run.expect_error("credentials-rejected", MSG_REJECTED, Some(20003));
+    assert!(
+        run.stderr
+            .starts_with("error: Twilio rejected these credentials"),
+        "{run:#?}"
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].path, format!("/2010-04-01/Accounts/{SID}.json"));
+
+    let run = cli.run(&["--json", "status"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), disconnected_status());
+
+    // Nothing was kept: sending still needs a connection.
+    let run = cli
+        .run(&["--json", "send", "--to", "+12125550100", "--body", "hi"])
+        .await;
+    run.expect_error("not-connected", MSG_NOT_CONNECTED, None);
+    assert_eq!(fake.requests().len(), 1);
+
+    // A rejected reconnect keeps the credentials that work.
+    connect(&cli).await;
+    let run = cli
+        .run_with(
+            &json_args(&connect_args(SID)),
+            &[("TWILIO_AUTH_TOKEN", Some(WRONG_TOKEN))],
+            None,
+        )
+        .await;
+    run.expect_error("credentials-rejected", MSG_REJECTED, Some(20003));
+    let run = cli.run(&["--json", "status"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json()["connected"], true);
+    let run = cli
+        .run(&["--json", "send", "--to", "+12125550100", "--body", "hi"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(fake.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_checks_its_inputs_before_calling_twilio() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+
+    // No token in the environment: a usage error naming the variable.
+    let unset = [("TWILIO_AUTH_TOKEN", None)];
+    let run = cli.run_with(&connect_args(SID), &unset, None).await;
+    run.expect_code(2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: TWILIO_AUTH_TOKEN is not set. Export the Auth Token first (export \
+         TWILIO_AUTH_TOKEN=…); it is read from the environment so it never appears in shell \
+         history or process lists.\n"
+    );
+    let run = cli
+        .run_with(&json_args(&connect_args(SID)), &unset, None)
+        .await;
+    run.expect_code(2);
+    let error = run.json();
+    assert_eq!(error["error"]["kind"], "usage");
+    assert_eq!(error["error"]["twilio_code"], Value::Null);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("TWILIO_AUTH_TOKEN is not set.")),
+        "{error}"
+    );
+    // A blank token counts as unset.
+    let run = cli
+        .run_with(
+            &connect_args(SID),
+            &[("TWILIO_AUTH_TOKEN", Some("  "))],
+            None,
+        )
+        .await;
+    run.expect_code(2);
+    assert!(run.stderr.contains("TWILIO_AUTH_TOKEN"), "{run:#?}");
+    // --auth-token-env names another variable.
+    let mut args = connect_args(SID);
+    args.extend(["--auth-token-env", "SMS_E2E_NO_SUCH_TOKEN"]);
+    let run = cli.run(&args).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: SMS_E2E_NO_SUCH_TOKEN is not set."),
+        "{run:#?}"
+    );
+
+    // A malformed Account SID is refused by the plugin.
+    let run = cli.run(&json_args(&connect_args("AC123"))).await;
+    run.expect_error(
+        "invalid-credential",
+        "The Account SID doesn't look right: it should be 34 characters (AC and 32 letters or \
+         digits); this one has 5. Copy it again from your Twilio Console.",
+        None,
+    );
+
+    assert_eq!(fake.requests(), Vec::new());
+    let run = cli.run(&["--json", "status"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), disconnected_status());
+}
+
+/// One failing send: what is sent, the error expected, and what the audit log keeps.
+struct SendCase<'a> {
+    to: &'a str,
+    body: &'a str,
+    kind: &'a str,
+    message: &'a str,
+    twilio_code: Option<u32>,
+    /// The audited recipient: E.164 once the number was normalized, as typed before.
+    audited_to: &'a str,
+    /// The audited segments: counted only once the number and body passed the checks.
+    segments: u32,
+    /// Whether the plugin asked Twilio (the other errors are found before any request).
+    reaches_twilio: bool,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_errors_are_reported_and_audited() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    connect(&cli).await;
+
+    let too_long = "x".repeat(1601);
+    let invalid_1 = "That phone number can't be texted: Twilio says: The 'To' number \
+                     +15005550001 is not a valid phone number.";
+    let msg_too_long = "The message is 1601 characters long; Twilio accepts at most 1600. \
+                        Shorten it or split it into two texts.";
+    let cases = [
+        SendCase {
+            to: "+15005550002",
+            body: "hi",
+            kind: "recipient-unreachable",
+            message: MSG_UNREACHABLE,
+            twilio_code: Some(21612),
+            audited_to: "+15005550002",
+            segments: 1,
+            reaches_twilio: true,
+        },
+        SendCase {
+            to: "+15005550009",
+            body: "hi",
+            kind: "recipient-unreachable",
+            message: MSG_UNREACHABLE,
+            twilio_code: Some(21614),
+            audited_to: "+15005550009",
+            segments: 1,
+            reaches_twilio: true,
+        },
+        SendCase {
+            to: "+15005550003",
+            body: "hi",
+            kind: "region-not-permitted",
+            message: MSG_REGION,
+            twilio_code: Some(21408),
+            audited_to: "+15005550003",
+            segments: 1,
+            reaches_twilio: true,
+        },
+        SendCase {
+            to: "+15005550004",
+            body: "hi",
+            kind: "recipient-opted-out",
+            message: MSG_OPTED_OUT,
+            twilio_code: Some(21610),
+            audited_to: "+15005550004",
+            segments: 1,
+            reaches_twilio: true,
+        },
+        // Twilio's 21211 (invalid 'To') becomes invalid-phone, which carries no code.
+        SendCase {
+            to: "+15005550001",
+            body: "hi",
+            kind: "invalid-phone",
+            message: invalid_1,
+            twilio_code: None,
+            audited_to: "+15005550001",
+            segments: 1,
+            reaches_twilio: true,
+        },
+        SendCase {
+            to: "(212) 555-0100",
+            body: "",
+            kind: "empty-body",
+            message: MSG_EMPTY,
+            twilio_code: None,
+            audited_to: "+12125550100",
+            segments: 0,
+            reaches_twilio: false,
+        },
+        SendCase {
+            to: "(212) 555-0100",
+            body: &too_long,
+            kind: "body-too-long",
+            message: msg_too_long,
+            twilio_code: None,
+            audited_to: "+12125550100",
+            segments: 0,
+            reaches_twilio: false,
+        },
+        SendCase {
+            to: "555",
+            body: "hi",
+            kind: "invalid-phone",
+            message: MSG_555,
+            twilio_code: None,
+            audited_to: "555",
+            segments: 0,
+            reaches_twilio: false,
+        },
+    ];
+
+    let mut expected_audit = Vec::new();
+    let mut expected_posts = 0;
+    for case in cases {
+        let SendCase {
+            to,
+            body,
+            kind,
+            message,
+            twilio_code: code,
+            audited_to,
+            segments,
+            reaches_twilio,
+        } = case;
+        let run = cli
+            .run(&[
+                "--json", "send", "--to", to, "--body", body, "--user", "bob",
+            ])
+            .await;
+        run.expect_error(kind, message, code);
+        expected_posts += usize::from(reaches_twilio);
+        let posts = fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count();
+        assert_eq!(posts, expected_posts, "after sending to {to}");
+        let row = Row {
+            action: "send",
+            to: audited_to,
+            body,
+            segments,
+            user: "bob",
+        };
+        expected_audit.push(row.failed(kind, code));
+    }
+
+    // The same failure without --json: only the sentence, on stderr.
+    let run = cli
+        .run(&[
+            "send",
+            "--to",
+            "+15005550004",
+            "--body",
+            "hi",
+            "--user",
+            "bob",
+        ])
+        .await;
+    run.expect_code(1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, format!("error: {MSG_OPTED_OUT}\n"));
+    let row = Row {
+        action: "send",
+        to: "+15005550004",
+        body: "hi",
+        segments: 1,
+        user: "bob",
+    };
+    expected_audit.push(row.failed("recipient-opted-out", Some(21610)));
+
+    // A failing test message is audited as a test.
+    let run = cli.run(&["--json", "test", "--to", "+15005550003"]).await;
+    run.expect_error("region-not-permitted", MSG_REGION, Some(21408));
+    let row = Row {
+        action: "test",
+        to: "+15005550003",
+        body: TEST_BODY,
+        segments: 1,
+        user: "cli",
+    };
+    expected_audit.push(row.failed("region-not-permitted", Some(21408)));
+
+    assert_eq!(fake.messages(), Vec::<Value>::new());
+    assert_eq!(audit(&cli).await, expected_audit);
+
+    // --limit keeps the newest rows, oldest first.
+    let run = cli.run(&["--json", "audit", "--limit", "2"]).await;
+    run.expect_code(0);
+    let ids: Vec<Value> = run.json_lines().iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, vec![json!(9), json!(10)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twilio_down_is_a_network_error() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    connect(&cli).await;
+    fake.shutdown().await;
+
+    let run = cli
+        .run(&["--json", "send", "--to", "(212) 555-0100", "--body", "hi"])
+        .await;
+    run.expect_code(1);
+    let error = run.json();
+    assert_eq!(error["error"]["kind"], "network", "{run:#?}");
+    assert_eq!(error["error"]["twilio_code"], Value::Null);
+    let message = error["error"]["message"].as_str().expect("a message");
+    assert_eq!(
+        message,
+        "Couldn't reach Twilio (https://api.twilio.com: the connection was refused). Nothing \
+         was sent; check the internet connection and try again."
+    );
+    assert_eq!(run.stderr, format!("error: {message}\n"));
+    let row = Row {
+        action: "send",
+        to: "+12125550100",
+        body: "hi",
+        segments: 1,
+        user: "cli",
+    };
+    assert_eq!(audit(&cli).await, vec![row.failed("network", None)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_with_an_api_key() {
+    const KEY_SID: &str = "SKfedcba9876543210fedcba9876543210";
+    const KEY_SECRET: &str = "kEy5ecretkEy5ecretkEy5ecretkEy5e";
+    let mut config = FakeConfig::new(SID, TOKEN);
+    config.api_keys.push((KEY_SID.into(), KEY_SECRET.into()));
+    let fake = FakeTwilio::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("fake Twilio starts");
+    let cli = Cli::new(Some(&fake)).await;
+    let mut args = json_args(&connect_args(SID));
+    args.extend(["--api-key-sid", KEY_SID]);
+
+    // The secret comes from TWILIO_API_KEY_SECRET; the Auth Token is not needed.
+    let unset = [("TWILIO_AUTH_TOKEN", None)];
+    let run = cli.run_with(&args, &unset, None).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: TWILIO_API_KEY_SECRET is not set."),
+        "{run:#?}"
+    );
+    assert_eq!(fake.requests(), Vec::new());
+
+    let run = cli
+        .run_with(
+            &args,
+            &[
+                ("TWILIO_AUTH_TOKEN", None),
+                ("TWILIO_API_KEY_SECRET", Some(KEY_SECRET)),
+            ],
+            None,
+        )
+        .await;
+    run.expect_code(0);
+    assert_eq!(run.json()["masked_sid"], "AC…cdef");
+    assert!(!run.stdout.contains(KEY_SECRET) && !run.stderr.contains(KEY_SECRET));
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let auth = format!("Basic {}", base64(&format!("{KEY_SID}:{KEY_SECRET}")));
+    assert!(
+        requests[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && *v == auth),
+        "{:?}",
+        requests[0].headers
+    );
+
+    let run = cli
+        .run(&["--json", "send", "--to", "(212) 555-0100", "--body", "hi"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(fake.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_without_connecting_is_not_connected() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+
+    let run = cli
+        .run(&["--json", "send", "--to", "(212) 555-0100", "--body", "hi"])
+        .await;
+    run.expect_error("not-connected", MSG_NOT_CONNECTED, None);
+    let run = cli.run(&["test", "--to", "(212) 555-0100"]).await;
+    run.expect_code(1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, format!("error: {MSG_NOT_CONNECTED}\n"));
+
+    assert_eq!(fake.requests(), Vec::new());
+    // The plugin audits every attempt; it fails before the number is normalized.
+    let rows = audit(&cli).await;
+    let row = |action, body| Row {
+        action,
+        to: "(212) 555-0100",
+        body,
+        segments: 0,
+        user: "cli",
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row("send", "hi").failed("not-connected", None),
+            row(
+                "test",
+                "Test message from your store: texting through Twilio works."
+            )
+            .failed("not-connected", None),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn segments_and_phone() {
+    let cli = Cli::new(None).await;
+
+    let run = cli.run(&["--json", "segments", "a"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        run.json(),
+        json!({
+            "encoding": "GSM-7",
+            "segments": 1,
+            "characters": 1,
+            "unicode_scalars": 1,
+            "non_gsm": [],
+            "remaining_in_segment": 159,
+            "cost_micros": 8000,
+            "smart_encoding": false,
+            "text": "a",
+        })
+    );
+
+    let run = cli
+        .run(&["segments", "We’re “late”", "--smart-encoding"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "GSM-7, 1 segment (about $0.008), 12 characters, 148 left in this segment\n"
+    );
+    let run = cli.run(&["segments", "We’re “late”"]).await;
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "UCS-2, 1 segment (about $0.008), 12 characters, 58 left in this segment; UCS-2 \
+         because of: ’ “ ”\n"
+    );
+
+    // A store's own price.
+    let run = cli
+        .run(&["--json", "segments", "--price", "0.0079", &"a".repeat(161)])
+        .await;
+    run.expect_code(0);
+    assert_eq!(
+        (
+            run.json()["segments"].clone(),
+            run.json()["cost_micros"].clone()
+        ),
+        (json!(2), json!(15_800))
+    );
+    let run = cli.run(&["segments", "--price", "cheap", "a"]).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("'cheap' is not a price; write dollars with up to six decimals"),
+        "{run:#?}"
+    );
+
+    // JSON lines on stdin: JSON out, one line each, exit 1 when one failed.
+    let input = "\"hello\"\n{\"text\": \"We’re “late”\", \"smart_encoding\": true}\nnot json\n";
+    let run = cli.run_with(&["segments"], &[], Some(input)).await;
+    run.expect_code(1);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 3, "{run:#?}");
+    assert_eq!(
+        lines[0],
+        json!({
+            "encoding": "GSM-7",
+            "segments": 1,
+            "characters": 5,
+            "unicode_scalars": 5,
+            "non_gsm": [],
+            "remaining_in_segment": 155,
+            "cost_micros": 8000,
+            "smart_encoding": false,
+            "text": "hello",
+        })
+    );
+    assert_eq!(
+        lines[1],
+        json!({
+            "encoding": "GSM-7",
+            "segments": 1,
+            "characters": 12,
+            "unicode_scalars": 12,
+            "non_gsm": [],
+            "remaining_in_segment": 148,
+            "cost_micros": 8000,
+            "smart_encoding": true,
+            "text": "We're \"late\"",
+        })
+    );
+    let error = &lines[2]["error"];
+    assert_eq!(
+        lines[2].as_object().map(|o| o.len()),
+        Some(1),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(error["kind"], "usage");
+    assert_eq!(error["twilio_code"], Value::Null);
+    let message = error["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("line 3: not JSON (")
+            && message.ends_with("); quote the text as a JSON string"),
+        "{message}"
+    );
+
+    // All lines fine: exit 0; blank lines are skipped.
+    let run = cli
+        .run_with(&["segments"], &[], Some("\"a\"\n\n{\"text\": \"b\"}\n"))
+        .await;
+    run.expect_code(0);
+    let texts: Vec<Value> = run.json_lines().iter().map(|l| l["text"].clone()).collect();
+    assert_eq!(texts, vec![json!("a"), json!("b")]);
+
+    let run = cli.run(&["--json", "phone", "(555) 123-4567", "555"]).await;
+    run.expect_code(1);
+    assert_eq!(
+        run.json_lines(),
+        vec![
+            json!({"input": "(555) 123-4567", "e164": "+15551234567"}),
+            json!({"input": "555", "error": {
+                "kind": "invalid-phone",
+                "message": MSG_555,
+                "twilio_code": null,
+            }}),
+        ]
+    );
+    assert_eq!(
+        run.stderr,
+        "error: 1 of 2 phone numbers could not be handled; each has its reason above\n"
+    );
+    let run = cli.run(&["phone", "(555) 123-4567"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "(555) 123-4567 → +15551234567\n");
+    let run = cli
+        .run_with(&["phone"], &[], Some("\"+44 20 7946 0958\"\n42\n"))
+        .await;
+    run.expect_code(1);
+    assert_eq!(
+        run.json_lines(),
+        vec![
+            json!({"input": "+44 20 7946 0958", "e164": "+442079460958"}),
+            json!({"error": {
+                "kind": "usage",
+                "message": "line 2: expected a JSON string such as \"(555) 123-4567\"",
+                "twilio_code": null,
+            }}),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_exit_2() {
+    let cli = Cli::new(None).await;
+
+    let run = cli.run(&["--json", "bogus"]).await;
+    run.expect_code(2);
+    assert_eq!(
+        run.json_lines(),
+        vec![json!({"error": {
+            "kind": "usage",
+            "message": "unrecognized subcommand 'bogus'",
+            "twilio_code": null,
+        }})]
+    );
+    assert!(
+        run.stderr
+            .starts_with("error: unrecognized subcommand 'bogus'"),
+        "{run:#?}"
+    );
+
+    let run = cli.run(&["send", "--to", "+12125550100"]).await;
+    run.expect_code(2);
+    assert!(run.stderr.contains("--body"), "{run:#?}");
+
+    let run = cli.run(&[]).await;
+    run.expect_code(2);
+
+    let scheme = "--twilio-url: 'ftp://x' is not a usable destination: the scheme must be http \
+                  or https, not 'ftp'. Write it as scheme://host:port, for example \
+                  https://api.twilio.com:443";
+    let run = cli.run(&["--grant", "*.twilio.com", "status"]).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: --grant: '*.twilio.com' is not a usable destination"),
+        "{run:#?}"
+    );
+
+    let run = cli.run(&["--twilio-url", "ftp://x", "status"]).await;
+    run.expect_code(2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, format!("error: {scheme}\n"));
+    assert!(run.stderr.contains("scheme"));
+    let run = cli
+        .run(&["--twilio-url", "ftp://x", "--json", "status"])
+        .await;
+    run.expect_code(2);
+    assert_eq!(
+        run.json(),
+        json!({"error": {"kind": "usage", "message": scheme, "twilio_code": null}})
+    );
+    // The same URL from TWILIO_API_URL.
+    let run = cli
+        .run_with(&["status"], &[("TWILIO_API_URL", Some("ftp://x"))], None)
+        .await;
+    run.expect_code(2);
+    assert_eq!(run.stderr, format!("error: {scheme}\n"));
+
+    let run = cli
+        .run(&["--json", "config", "set", "smart-encoding", "yes"])
+        .await;
+    run.expect_code(2);
+    assert_eq!(
+        run.json()["error"]["message"],
+        "smart-encoding is true or false, not 'yes'"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twilio_url_from_the_environment() {
+    let fake = start_fake().await;
+    let cli = Cli::new(None).await;
+    let url = fake.base_url();
+    let run = cli
+        .run_with(
+            &json_args(&connect_args(SID)),
+            &[("TWILIO_API_URL", Some(url.as_str()))],
+            None,
+        )
+        .await;
+    run.expect_code(0);
+    assert_eq!(run.json()["masked_sid"], "AC…cdef");
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_runs_every_step() {
+    let bin = binary();
+
+    let mut cmd = Command::new(&bin);
+    cmd.arg("demo");
+    let run = exec(cmd, None).await;
+    run.expect_code(0);
+    assert_eq!(run.stderr, "");
+    for needle in [
+        "== Connect Twilio\nConnected to JewelTrak Demo Store (AC…cdef), texts come from \
+         +15005550006.",
+        "== Audit log\n",
+        "recipient-opted-out",
+        "== Disconnect\nNot connected.",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle:?} missing:\n{}",
+            run.stdout
+        );
+    }
+
+    let mut cmd = Command::new(&bin);
+    cmd.args(["--json", "demo"]);
+    let run = exec(cmd, None).await;
+    run.expect_code(0);
+    assert_eq!(run.stderr, "");
+    let lines = run.json_lines();
+    let steps: Vec<&str> = lines
+        .iter()
+        .map(|l| l["step"].as_str().expect("every line names its step"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Connect Twilio",
+            "Status",
+            "Live counter",
+            "Phone number",
+            "Send a text",
+            "Send Test SMS",
+            "Automated notice (repair 1042 is ready), triggered twice",
+            "A customer who texted STOP",
+            "Audit log",
+            "Disconnect",
+        ]
+    );
+    let notices = lines[6]["result"].as_array().expect("two notice results");
+    assert_eq!(
+        (
+            notices[0]["duplicate"].clone(),
+            notices[1]["duplicate"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    assert_eq!(notices[0]["sid"], notices[1]["sid"]);
+    assert_eq!(
+        lines[7]["result"],
+        json!({"kind": "recipient-opted-out", "message": MSG_OPTED_OUT, "twilio_code": 21610})
+    );
+    let audit = lines[8]["result"].as_array().expect("audit rows");
+    assert_eq!(audit.len(), 4, "send, test, one notice, the refused send");
+    assert_eq!(audit[0]["message_sid"], lines[4]["result"]["sid"]);
+    assert_eq!(audit[1]["message_sid"], lines[5]["result"]["sid"]);
+    assert_eq!(audit[2]["action"], "notify");
+    assert_eq!(lines[9]["result"], disconnected_status());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_auth_token_never_leaks() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    let basic = base64(&format!("{SID}:{TOKEN}"));
+    let wrong_basic = base64(&format!("{SID}:{WRONG_TOKEN}"));
+
+    let mut runs = Vec::new();
+    for json in [true, false] {
+        let with = |args: &[&'static str]| -> Vec<&'static str> {
+            let mut all = if json { vec!["--json"] } else { vec![] };
+            all.extend_from_slice(args);
+            all
+        };
+        let connect: Vec<&'static str> = with(&["connect", "--account-sid", SID, "--from", SENDER]);
+        for token in [WRONG_TOKEN, MALFORMED_TOKEN] {
+            let refused = cli
+                .run_with(&connect, &[("TWILIO_AUTH_TOKEN", Some(token))], None)
+                .await;
+            refused.expect_code(1);
+            runs.push(refused);
+        }
+        for (args, code) in [
+            (connect.clone(), 0),
+            (with(&["status"]), 0),
+            (with(&["send", "--to", "(212) 555-0100", "--body", "hi"]), 0),
+            (with(&["send", "--to", "+15005550004", "--body", "hi"]), 1),
+            (with(&["test", "--to", SENDER]), 0),
+            (with(&["audit"]), 0),
+            (with(&["config", "set", "store-name", "Gems & Co"]), 0),
+            (with(&["config", "list"]), 0),
+            (with(&["segments", "Your ring is ready"]), 0),
+            (with(&["phone", "(212) 555-0100"]), 0),
+            (
+                with(&[
+                    "notify",
+                    "repair-ready",
+                    "--to",
+                    "(212) 555-0100",
+                    "--customer",
+                    "Sam",
+                    "--item",
+                    "ring",
+                    "--event-id",
+                    "repair-1",
+                ]),
+                0,
+            ),
+            (with(&["replies"]), 0),
+            (with(&["disconnect"]), 0),
+            (with(&["status"]), 0),
+        ] {
+            let run = cli.run(&args).await;
+            run.expect_code(code);
+            runs.push(run);
+        }
+    }
+
+    // The runs did something (so the check below is not vacuous)… (the second notify of the
+    // same event texts nothing)
+    assert_eq!(fake.messages().len(), 5);
+    let connected = "Connected to Twilio account AC…cdef (JewelTrak Demo Store, Full account, \
+                     active); texts come from +15005550006.\n";
+    assert!(runs.iter().any(|r| r.stdout == connected), "{runs:#?}");
+    assert!(
+        fake.requests().iter().any(|r| r
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v == &format!("Basic {basic}"))),
+        "the fake saw the token"
+    );
+    // …and printed no secret.
+    for run in &runs {
+        for secret in [TOKEN, WRONG_TOKEN, MALFORMED_TOKEN, &basic, &wrong_basic] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "a secret leaked: {run:#?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_verify_checks_twilios_published_vector() {
+    let cli = Cli::new(None).await;
+    let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    let params = r#"[["CallSid","CA1234567890ABCDE"],["Caller","+14158675309"],["Digits","1234"],["From","+14158675309"],["To","+18005551212"]]"#;
+    let token = [("TWILIO_AUTH_TOKEN", Some("12345"))];
+    let verify = |signature: &'static str, params: &'static str| {
+        vec![
+            "webhook",
+            "verify",
+            "--url",
+            url,
+            "--signature",
+            signature,
+            "--params",
+            params,
+        ]
+    };
+    let ok = cli
+        .run_with(
+            &verify("RSOYDt4T1cUTdK1PDd93/VVr8B8=", params),
+            &token,
+            None,
+        )
+        .await;
+    ok.expect_code(0);
+    assert_eq!(ok.stdout, "Valid: Twilio signed this request.\n");
+
+    let tampered = params.replace("1234\"", "9999\"");
+    let tampered: &'static str = Box::leak(tampered.into_boxed_str());
+    let bad = cli
+        .run_with(
+            &verify("RSOYDt4T1cUTdK1PDd93/VVr8B8=", tampered),
+            &token,
+            None,
+        )
+        .await;
+    bad.expect_code(1);
+    assert!(bad.stdout.starts_with("Invalid: "), "{bad:#?}");
+
+    let mut json_args = vec!["--json"];
+    json_args.extend(verify("RSOYDt4T1cUTdK1PDd93/VVr8B8=", params));
+    let run = cli.run_with(&json_args, &token, None).await;
+    run.expect_code(0);
+    assert_eq!(run.json(), json!({"valid": true}));
+
+    // Without --params or --body it is a usage error.
+    let run = cli
+        .run_with(
+            &["webhook", "verify", "--url", url, "--signature", "x"],
+            &token,
+            None,
+        )
+        .await;
+    run.expect_code(2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_start_empty() {
+    let cli = Cli::new(None).await;
+    let run = cli.run(&["replies"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "No replies yet.\n");
+    let run = cli
+        .run(&["--json", "replies", "--number", "+12125550100"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "");
+}

@@ -1,0 +1,109 @@
+//! Fixtures shared by the end-to-end tests (each test file uses part of them): a fake
+//! Twilio on an ephemeral loopback port and a harness whose Twilio requests are rewritten to
+//! it, each in its own temporary directory.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fake_twilio::{FakeConfig, FakeTwilio};
+use pos_sms_host::policy::{OutboundPolicy, Timeouts};
+use pos_sms_host::types::{Auth, Credentials};
+use pos_sms_host::{Error, Harness, HarnessConfig, PluginError};
+
+/// The fake's account.
+pub const SID: &str = "AC0123456789abcdef0123456789abcdef";
+/// The fake's Auth Token.
+pub const TOKEN: &str = "f00dfeedc0ffee00aa11bb22cc33dd44";
+/// Twilio's magic valid sender.
+pub const SENDER: &str = "+15005550006";
+
+/// One test's world. Dropping it stops the fake and removes the directory.
+pub struct World {
+    /// The fake Twilio.
+    pub fake: FakeTwilio,
+    /// The harness, pointed at the fake.
+    pub harness: Harness,
+    /// The harness's data directory.
+    pub dir: tempfile::TempDir,
+}
+
+/// Compiled plugins are shared by every test (entries are keyed by the wasm's hash), so only
+/// the first test of a build compiles the component.
+pub fn shared_cache_dir() -> PathBuf {
+    std::env::temp_dir().join("sms-e2e-component-cache")
+}
+
+/// A harness config over `dir` with the shared cache and Twilio rewritten to `fake`.
+pub fn config_for(dir: &std::path::Path, fake: &FakeTwilio) -> HarnessConfig {
+    let mut config = HarnessConfig::new(dir);
+    config.cache_dir = Some(shared_cache_dir());
+    config.policy =
+        OutboundPolicy::with_fake_twilio(fake.base_url().parse().expect("fake URL parses"));
+    config
+}
+
+/// The fake Twilio for [`SID`] and [`TOKEN`] on an ephemeral loopback port.
+pub async fn start_fake() -> FakeTwilio {
+    FakeTwilio::start(FakeConfig::new(SID, TOKEN), ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("fake Twilio starts")
+}
+
+/// A started fake and a harness that is not connected yet.
+pub async fn world() -> World {
+    world_with_timeouts(Timeouts::default()).await
+}
+
+/// HTTP timeouts short enough that a silent fake fails a call in a fraction of a second.
+pub fn short_timeouts() -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(5),
+        first_byte: Duration::from_millis(300),
+        between_bytes: Duration::from_millis(300),
+    }
+}
+
+/// Like [`world`], with the harness's HTTP timeouts set to `timeouts`.
+pub async fn world_with_timeouts(timeouts: Timeouts) -> World {
+    let fake = start_fake().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config_for(dir.path(), &fake);
+    config.timeouts = timeouts;
+    let harness = Harness::open(config).expect("harness opens");
+    World { fake, harness, dir }
+}
+
+/// The fake's credentials.
+pub fn credentials() -> Credentials {
+    Credentials {
+        account_sid: SID.into(),
+        auth: Auth::AuthToken(TOKEN.into()),
+        sender: SENDER.into(),
+    }
+}
+
+/// A world whose harness is connected with [`credentials`].
+pub async fn connected_world() -> World {
+    connected_world_with_timeouts(Timeouts::default()).await
+}
+
+/// [`connected_world`] with the given HTTP timeouts.
+pub async fn connected_world_with_timeouts(timeouts: Timeouts) -> World {
+    let world = world_with_timeouts(timeouts).await;
+    world
+        .harness
+        .connect(credentials())
+        .await
+        .expect("connect to the fake");
+    world
+}
+
+/// The plugin error inside a harness error; panics on a host error.
+pub fn plugin_error(e: Error) -> PluginError {
+    match e {
+        Error::Plugin(p) => p,
+        other => panic!("expected a plugin error, got {other:?}"),
+    }
+}

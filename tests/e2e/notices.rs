@@ -1,0 +1,104 @@
+//! Automated notices through the real component: texted once per event, from the store's
+//! template, refused with a reason when the template cannot be filled.
+
+use pos_sms_host::types::{NoticeEvent, NoticeKind, PaymentLink};
+
+use crate::common::*;
+
+fn repair(event_id: &str) -> NoticeEvent {
+    NoticeEvent {
+        event_id: event_id.into(),
+        to: "(212) 555-0100".into(),
+        customer_first_name: "Sam".into(),
+        notice: NoticeKind::RepairReady("ring".into()),
+        user: "automation".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_event_twice_texts_once() {
+    let w = connected_world().await;
+    let first = w.harness.notify(repair("repair-1234")).await.unwrap();
+    assert!(!first.duplicate);
+    assert_eq!(
+        first.text,
+        "Hi Sam, your ring is ready for pickup at JewelTrak Demo Store. See you soon!"
+    );
+    assert_eq!(first.segments, 1);
+    let second = w.harness.notify(repair("repair-1234")).await.unwrap();
+    assert!(second.duplicate);
+    assert_eq!(second.receipt.sid, first.receipt.sid);
+    assert_eq!(w.fake.messages().len(), 1, "texted once");
+    assert_eq!(w.fake.messages()[0]["body"], first.text.as_str());
+    let rows = w.harness.audit(10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].entry.action.as_str(), rows[0].entry.user.as_str()),
+        ("notify", "automation")
+    );
+    // Another event is another text.
+    w.harness.notify(repair("repair-1235")).await.unwrap();
+    assert_eq!(w.fake.messages().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stores_template_is_used_and_a_broken_one_is_refused() {
+    let w = connected_world().await;
+    w.harness.set_config("store-name", "Gems & Co").unwrap();
+    w.harness
+        .set_config(
+            "template.payment-link",
+            "{first_name}, pay {amount} to {store}: {link}",
+        )
+        .unwrap();
+    let link = |id: &str| NoticeEvent {
+        notice: NoticeKind::PaymentLink(PaymentLink {
+            url: "https://pay.example.com/i/8f3a".into(),
+            amount: "$412.50".into(),
+        }),
+        ..repair(id)
+    };
+    let sent = w.harness.notify(link("pay-1")).await.unwrap();
+    assert_eq!(
+        sent.text,
+        "Sam, pay $412.50 to Gems & Co: https://pay.example.com/i/8f3a"
+    );
+
+    w.harness
+        .set_config(
+            "template.repair-ready",
+            "Your {item} is ready, pay here: {link}",
+        )
+        .unwrap();
+    let e = plugin_error(w.harness.notify(repair("repair-9")).await.unwrap_err());
+    assert_eq!(e.kind(), "invalid-notice");
+    assert!(
+        e.message.starts_with("The notice was not sent: "),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("{link}"), "{}", e.message);
+    assert_eq!(
+        w.fake.messages().len(),
+        1,
+        "nothing sent for the broken template"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_notice_can_be_sent_again_later() {
+    let w = connected_world().await;
+    // Twilio's magic unreachable number: refused, so the event is released.
+    let unreachable = NoticeEvent {
+        to: "+15005550002".into(),
+        ..repair("repair-77")
+    };
+    let e = plugin_error(w.harness.notify(unreachable.clone()).await.unwrap_err());
+    assert_eq!(e.kind(), "recipient-unreachable");
+    let fixed = NoticeEvent {
+        to: "(212) 555-0100".into(),
+        ..unreachable
+    };
+    let sent = w.harness.notify(fixed).await.unwrap();
+    assert!(!sent.duplicate);
+}

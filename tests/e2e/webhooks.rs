@@ -1,0 +1,339 @@
+//! The loop after a send: the fake Twilio posts signed status callbacks to the harness's
+//! webhook endpoint, customers' replies arrive the same way, STOP is honoured before Twilio
+//! has to, and anything not signed with the store's token is refused with nothing recorded.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_twilio::UNDELIVERABLE_TO;
+use pos_sms_host::serve::WebhookServer;
+use pos_sms_host::storage::Delivery;
+use pos_sms_host::types::{Outgoing, WebhookEvent};
+use sms_core::webhook::compute_signature;
+
+use crate::common::*;
+
+struct Loop {
+    world: Arc<World>,
+    server: WebhookServer,
+}
+
+/// A connected harness serving webhooks on loopback, with `webhook-url` pointing at it.
+async fn webhook_loop() -> Loop {
+    let world = Arc::new(connected_world().await);
+    let harness =
+        Arc::new(pos_sms_host::Harness::open(config_for(world.dir.path(), &world.fake)).unwrap());
+    let server = WebhookServer::start(harness, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .unwrap();
+    world
+        .harness
+        .set_config("webhook-url", &format!("{}/twilio/status", server.url()))
+        .unwrap();
+    Loop { world, server }
+}
+
+fn send_to(to: &str) -> Outgoing {
+    Outgoing {
+        to: to.into(),
+        body: "Your ring is ready".into(),
+        user: "alice".into(),
+    }
+}
+
+/// Waits (bounded) until the fake has posted `n` callbacks.
+async fn callbacks_done(l: &Loop, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while l.world.fake.callbacks().len() < n {
+        assert!(Instant::now() < deadline, "{:?}", l.world.fake.callbacks());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Posts a form signed with `token` to the server, as Twilio would.
+async fn post(l: &Loop, path: &str, params: &[(&str, &str)], token: &str) -> u16 {
+    let url = format!("{}{path}", l.server.url());
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let signature = compute_signature(token, &url, &owned);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    raw_post(l.server.addr(), path, &signature, &body).await
+}
+
+/// A minimal HTTP/1.1 POST on loopback; returns the status code.
+async fn raw_post(addr: std::net::SocketAddr, path: &str, signature: &str, body: &str) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         X-Twilio-Signature: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_then_signed_callbacks_mark_it_delivered() {
+    let l = webhook_loop().await;
+    let receipt = l
+        .world
+        .harness
+        .send(send_to("(212) 555-0100"))
+        .await
+        .unwrap();
+    // The send asked Twilio for callbacks at the host's URL.
+    let post_body = String::from_utf8(l.world.fake.requests().pop().unwrap().body).unwrap();
+    assert!(
+        post_body.ends_with(&format!(
+            "&StatusCallback={}",
+            form_urlencoded::byte_serialize(format!("{}/twilio/status", l.server.url()).as_bytes())
+                .collect::<String>()
+        )),
+        "{post_body}"
+    );
+    callbacks_done(&l, 2).await;
+    let answers: Vec<_> = l
+        .world
+        .fake
+        .callbacks()
+        .into_iter()
+        .map(|c| (c.status, c.answer))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("sent".to_string(), Ok(204)),
+            ("delivered".to_string(), Ok(204))
+        ]
+    );
+    let row = l.world.harness.audit(1).unwrap().pop().unwrap();
+    assert_eq!(row.entry.message_sid.as_deref(), Some(receipt.sid.as_str()));
+    assert_eq!(
+        row.delivery,
+        Some(Delivery {
+            status: "delivered".into(),
+            error_code: None,
+            reason: None
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undelivered_message_shows_the_plain_reason() {
+    let l = webhook_loop().await;
+    l.world
+        .harness
+        .send(send_to(UNDELIVERABLE_TO))
+        .await
+        .unwrap();
+    callbacks_done(&l, 2).await;
+    let delivery = l
+        .world
+        .harness
+        .audit(1)
+        .unwrap()
+        .pop()
+        .unwrap()
+        .delivery
+        .unwrap();
+    assert_eq!(
+        (delivery.status.as_str(), delivery.error_code),
+        ("undelivered", Some(30006))
+    );
+    assert_eq!(
+        delivery.reason.as_deref(),
+        sms_core::webhook::delivery_error_reason(30006)
+    );
+    assert!(delivery.reason.unwrap().to_lowercase().contains("landline"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inbound_stop_refuses_the_next_send_and_start_allows_it_again() {
+    let l = webhook_loop().await;
+    let reply = |body: &'static str, sid: &'static str| {
+        [
+            ("MessageSid", sid),
+            ("AccountSid", SID),
+            ("From", "+12125550100"),
+            ("To", SENDER),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ]
+    };
+    assert_eq!(
+        post(&l, "/twilio/inbound", &reply("STOP", "SMr1"), TOKEN).await,
+        204
+    );
+    let replies = l.world.harness.replies(Some("+12125550100"), 10).unwrap();
+    assert_eq!(
+        (replies[0].body.as_str(), replies[0].keyword.as_deref()),
+        ("STOP", Some("opt-out"))
+    );
+
+    let before = l.world.fake.requests().len();
+    let e = plugin_error(
+        l.world
+            .harness
+            .send(send_to("(212) 555-0100"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.kind(), "recipient-opted-out");
+    assert_eq!(
+        l.world.fake.requests().len(),
+        before,
+        "no request reached Twilio"
+    );
+
+    assert_eq!(
+        post(&l, "/twilio/inbound", &reply("Start", "SMr2"), TOKEN).await,
+        204
+    );
+    l.world
+        .harness
+        .send(send_to("(212) 555-0100"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_signature_is_refused_and_nothing_is_recorded() {
+    let l = webhook_loop().await;
+    let stop = [
+        ("MessageSid", "SMforged"),
+        ("From", "+12125550100"),
+        ("To", SENDER),
+        ("Body", "STOP"),
+    ];
+    // Signed with another token, or not at all.
+    assert_eq!(
+        post(
+            &l,
+            "/twilio/inbound",
+            &stop,
+            "ffffffffffffffffffffffffffffffff"
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        raw_post(
+            l.server.addr(),
+            "/twilio/inbound",
+            "",
+            "Body=STOP&From=%2B12125550100"
+        )
+        .await,
+        403
+    );
+    assert!(l.world.harness.replies(None, 10).unwrap().is_empty());
+    l.world
+        .harness
+        .send(send_to("(212) 555-0100"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_callback_never_overwrites_a_final_status() {
+    let l = webhook_loop().await;
+    let receipt = l
+        .world
+        .harness
+        .send(send_to("(212) 555-0100"))
+        .await
+        .unwrap();
+    callbacks_done(&l, 2).await;
+    let sent_again = [
+        ("MessageSid", receipt.sid.as_str()),
+        ("MessageStatus", "sent"),
+    ];
+    assert_eq!(post(&l, "/twilio/status", &sent_again, TOKEN).await, 204);
+    let delivery = l
+        .world
+        .harness
+        .audit(1)
+        .unwrap()
+        .pop()
+        .unwrap()
+        .delivery
+        .unwrap();
+    assert_eq!(delivery.status, "delivered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_library_call_returns_the_typed_event() {
+    let w = connected_world().await;
+    let url = "https://pos.example.com/twilio";
+    let params = vec![
+        ("MessageSid".to_string(), "SMx".to_string()),
+        ("MessageStatus".to_string(), "delivered".to_string()),
+    ];
+    let event = w
+        .harness
+        .handle_webhook(pos_sms_host::types::WebhookRequest {
+            url: url.into(),
+            headers: vec![
+                (
+                    "X-Twilio-Signature".into(),
+                    compute_signature(TOKEN, url, &params),
+                ),
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+            ],
+            body: b"MessageSid=SMx&MessageStatus=delivered".to_vec(),
+        })
+        .await
+        .unwrap();
+    match event {
+        WebhookEvent::Status(d) => {
+            assert_eq!(
+                (d.message_sid.as_str(), d.status.as_str(), d.rank),
+                ("SMx", "delivered", 6)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_component_refuses_json_bodied_webhooks_it_cannot_record() {
+    let w = connected_world().await;
+    let url = "https://pos.example.com/twilio?bodySHA256=0a1f";
+    let e = plugin_error(
+        w.harness
+            .handle_webhook(pos_sms_host::types::WebhookRequest {
+                url: url.into(),
+                headers: vec![
+                    (
+                        "X-Twilio-Signature".into(),
+                        compute_signature(TOKEN, url, &[]),
+                    ),
+                    ("Content-Type".into(), "application/json".into()),
+                ],
+                body: br#"{"MessageSid":"SMx"}"#.to_vec(),
+            })
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.kind(), "webhook-rejected");
+    assert!(
+        e.message
+            .contains("The webhook body is JSON (a bodySHA256 webhook)"),
+        "{}",
+        e.message
+    );
+}
