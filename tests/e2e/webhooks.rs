@@ -310,30 +310,52 @@ async fn the_library_call_returns_the_typed_event() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_component_refuses_json_bodied_webhooks_it_cannot_record() {
+async fn the_component_checks_json_bodied_webhooks_and_records_nothing_from_them() {
+    use sha2::Digest as _;
     let w = connected_world().await;
-    let url = "https://pos.example.com/twilio?bodySHA256=0a1f";
+    let body = br#"{"MessageSid":"SMx"}"#;
+    let json_webhook = |hash: &str| {
+        let url = format!("https://pos.example.com/twilio?bodySHA256={hash}");
+        pos_sms_host::types::WebhookRequest {
+            headers: vec![
+                (
+                    "X-Twilio-Signature".into(),
+                    compute_signature(TOKEN, &url, &[]),
+                ),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            url,
+            body: body.to_vec(),
+        }
+    };
+    // The component checks the body's SHA-256 as the native verifier does...
     let e = plugin_error(
         w.harness
-            .handle_webhook(pos_sms_host::types::WebhookRequest {
-                url: url.into(),
-                headers: vec![
-                    (
-                        "X-Twilio-Signature".into(),
-                        compute_signature(TOKEN, url, &[]),
-                    ),
-                    ("Content-Type".into(), "application/json".into()),
-                ],
-                body: br#"{"MessageSid":"SMx"}"#.to_vec(),
-            })
+            .handle_webhook(json_webhook("0a1f"))
             .await
             .unwrap_err(),
     );
     assert_eq!(e.kind(), "webhook-rejected");
     assert!(
         e.message
-            .contains("The webhook body is JSON (a bodySHA256 webhook)"),
+            .contains("The request body doesn't match the bodySHA256 hash Twilio signed"),
         "{}",
         e.message
     );
+    // ...and a genuine one carries nothing it records (SMS webhooks are forms).
+    let genuine = hex::encode(sha2::Sha256::digest(body));
+    let e = plugin_error(
+        w.harness
+            .handle_webhook(json_webhook(&genuine))
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        e.message.contains(
+            "The webhook body is application/json, but Twilio's SMS webhooks are form-encoded"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(w.harness.replies(None, 10).unwrap().is_empty());
 }

@@ -1,9 +1,15 @@
 //! The only file that performs I/O: one [`HttpRequest`] through the host's
 //! `wasi:http/outgoing-handler`, with a failure sorted by what it means for a retry.
 //!
-//! It uses the `wasip2` bindings directly rather than an HTTP client crate: the plugin sends
-//! one small form and reads one small JSON answer, and a general client (URI and header-map
-//! types, error boxing) cost more of the 256 KB size budget than this whole file.
+//! It uses the `wasip2` bindings directly rather than waki, because the plugin must tell "the
+//! request never left" (safe to send again) from "it left and no answer came" (check before
+//! sending again), and wasi:http says which in its `error-code`. waki 0.5.1 hides that:
+//! `Request::send` writes the body before it looks at the response, and returns the first
+//! write failure as an untyped `anyhow` error ("outgoing request write failed"). A host that
+//! stops reading a refused or failed request's body (as wasi:http allows) then yields no
+//! error code at all; here a failed write is ignored and the reason is taken from the
+//! response future. waki also sets only the connect timeout, not the first-byte and
+//! between-bytes ones. See the README ("Deviations from the design card").
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{

@@ -5,8 +5,10 @@
 
 use std::fmt;
 
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
 use super::error::{CredentialField, Error};
-use super::json::{self, Json};
 use super::phone;
 
 /// How the plugin authenticates to Twilio.
@@ -176,7 +178,7 @@ impl Credentials {
             Auth::AuthToken(token) => (self.account_sid.as_str(), token.as_str()),
             Auth::ApiKey { sid, secret } => (sid.as_str(), secret.as_str()),
         };
-        let encoded = super::base64::encode(format!("{user}:{pass}"));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
         format!("Basic {encoded}")
     }
 
@@ -215,6 +217,25 @@ pub const SECRET_NAME: &str = "twilio-connection";
 /// The first member of every stored value: which format it is in.
 const STORED_FORMAT: &str = "sms-plugin/twilio-connection/1";
 
+/// The stored value's JSON members, in the order they are written.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredJson {
+    format: String,
+    account_sid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_key_sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_key_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    messaging_service_sid: Option<String>,
+    friendly_name: String,
+}
+
 impl StoredConnection {
     /// The value to store: a JSON object of strings, always in this order, e.g.
     /// `{"format":"sms-plugin/twilio-connection/1","account_sid":"AC…","auth_token":"…",
@@ -223,72 +244,55 @@ impl StoredConnection {
     /// `messaging_service_sid` in place of `number`.
     pub fn to_secret(&self) -> String {
         let c = &self.credentials;
-        let mut members = vec![("format", STORED_FORMAT), ("account_sid", &c.account_sid)];
-        match &c.auth {
-            Auth::AuthToken(token) => members.push(("auth_token", token)),
-            Auth::ApiKey { sid, secret } => {
-                members.push(("api_key_sid", sid));
-                members.push(("api_key_secret", secret));
-            }
-        }
-        members.push(match &c.sender {
-            Sender::Number(number) => ("number", number),
-            Sender::MessagingService(sid) => ("messaging_service_sid", sid),
-        });
-        members.push(("friendly_name", &self.friendly_name));
-        let mut out = String::new();
-        json::write_string_object(&mut out, &members);
-        out
+        let (auth_token, api_key_sid, api_key_secret) = match &c.auth {
+            Auth::AuthToken(token) => (Some(token.clone()), None, None),
+            Auth::ApiKey { sid, secret } => (None, Some(sid.clone()), Some(secret.clone())),
+        };
+        let (number, messaging_service_sid) = match &c.sender {
+            Sender::Number(number) => (Some(number.clone()), None),
+            Sender::MessagingService(sid) => (None, Some(sid.clone())),
+        };
+        let stored = StoredJson {
+            format: STORED_FORMAT.into(),
+            account_sid: c.account_sid.clone(),
+            auth_token,
+            api_key_sid,
+            api_key_secret,
+            number,
+            messaging_service_sid,
+            friendly_name: self.friendly_name.clone(),
+        };
+        // A struct of strings always serializes.
+        serde_json::to_string(&stored).unwrap_or_default()
     }
 
-    /// Reads a stored value; `None` when it is not one this plugin wrote: exactly the members
-    /// [`to_secret`](Self::to_secret) writes, in its order, each a string.
+    /// Reads a stored value; `None` when it is not one this plugin wrote: one JSON object with
+    /// exactly one kind of auth and one kind of sender, in [`STORED_FORMAT`], each a string.
     pub fn from_secret(value: &str) -> Option<StoredConnection> {
-        let Ok(Json::Object(members)) = json::parse(value.as_bytes()) else {
-            return None;
-        };
-        let mut members = members.iter();
-        let mut next = || {
-            let (key, value) = members.next()?;
-            Some((key.as_str(), value.as_str()?))
-        };
-        let ("format", STORED_FORMAT) = next()? else {
-            return None;
-        };
-        let ("account_sid", account_sid) = next()? else {
-            return None;
-        };
-        let auth = match next()? {
-            ("auth_token", token) => Auth::AuthToken(token.into()),
-            ("api_key_sid", sid) => {
-                let ("api_key_secret", secret) = next()? else {
-                    return None;
-                };
-                Auth::ApiKey {
-                    sid: sid.into(),
-                    secret: secret.into(),
-                }
-            }
-            _ => return None,
-        };
-        let sender = match next()? {
-            ("number", number) => Sender::Number(number.into()),
-            ("messaging_service_sid", sid) => Sender::MessagingService(sid.into()),
-            _ => return None,
-        };
-        let ("friendly_name", friendly_name) = next()? else {
-            return None;
-        };
-        if members.next().is_some() {
+        if value.trim_start().as_bytes().first() != Some(&b'{') {
             return None;
         }
+        let stored: StoredJson = serde_json::from_str(value).ok()?;
+        if stored.format != STORED_FORMAT {
+            return None;
+        }
+        let auth = match (stored.auth_token, stored.api_key_sid, stored.api_key_secret) {
+            (Some(token), None, None) => Auth::AuthToken(token),
+            (None, Some(sid), Some(secret)) => Auth::ApiKey { sid, secret },
+            _ => return None,
+        };
+        let sender = match (stored.number, stored.messaging_service_sid) {
+            (Some(number), None) => Sender::Number(number),
+            (None, Some(sid)) => Sender::MessagingService(sid),
+            _ => return None,
+        };
         Some(StoredConnection {
             credentials: Credentials {
-                account_sid: account_sid.into(),
+                account_sid: stored.account_sid,
                 auth,
                 sender,
             },
-            friendly_name: friendly_name.into(),
+            friendly_name: stored.friendly_name,
         })
     }
 }
@@ -472,10 +476,16 @@ mod tests {
         let name = r#""friendly_name":"x""#;
         let good = format!("{{{f},{a},{t},{n},{name}}}");
         assert!(StoredConnection::from_secret(&good).is_some());
-        // White space between tokens is still the same JSON, and fine.
-        assert!(
-            StoredConnection::from_secret(&format!(" {{ {f} , {a},{t},{n},{name} }}\n")).is_some()
-        );
+        // White space between tokens, or another order of members, is still the same JSON.
+        let same = StoredConnection::from_secret(&good);
+        for variant in [
+            format!(" {{ {f} , {a},{t},{n},{name} }}\n"),
+            format!("{{{a},{f},{t},{n},{name}}}"),
+            format!("{{{f},{a},{n},{t},{name}}}"),
+            format!("{{{name},{n},{t},{a},{f}}}"),
+        ] {
+            assert_eq!(StoredConnection::from_secret(&variant), same, "{variant}");
+        }
         for refused in [
             String::new(),
             "null".into(),
@@ -488,7 +498,7 @@ mod tests {
             ),
             // Another format version.
             format!(r#"{{"format":"sms-plugin/twilio-connection/2",{a},{t},{n},{name}}}"#),
-            // A member missing, added, repeated, reordered or not a string.
+            // A member missing, added, repeated or not a string.
             format!("{{{a},{t},{n},{name}}}"),
             format!("{{{f},{t},{n},{name}}}"),
             format!("{{{f},{a},{n},{name}}}"),
@@ -498,11 +508,11 @@ mod tests {
             format!("{{{f},{a},{t},{n},{name},{name}}}"),
             format!("{{{f},{f},{a},{t},{n},{name}}}"),
             format!("{{{f},{a},{t},{t},{n},{name}}}"),
-            format!("{{{a},{f},{t},{n},{name}}}"),
-            format!("{{{f},{a},{n},{t},{name}}}"),
-            format!("{{{f},{a},{t},{name},{n}}}"),
             format!(r#"{{{f},{a},"api_key_sid":"SK1",{n},{name}}}"#),
-            format!(r#"{{{f},{a},"api_key_secret":"s","api_key_sid":"SK1",{n},{name}}}"#),
+            format!(r#"{{{f},{a},{t},"api_key_sid":"SK1","api_key_secret":"s",{n},{name}}}"#),
+            format!(r#"{{{f},{a},{t},{n},"messaging_service_sid":"MG1",{name}}}"#),
+            // The members as an array (serde would read a struct from one).
+            format!(r#"["sms-plugin/twilio-connection/1","AC1","t",null,null,"+1",null,"x"]"#),
             format!(r#"{{{f},{a},{t},"api_key_secret":"s",{n},{name}}}"#),
             format!(r#"{{{f},"account_sid":null,{t},{n},{name}}}"#),
             format!(r#"{{{f},{a},"auth_token":1,{n},{name}}}"#),
@@ -551,7 +561,7 @@ mod tests {
         #[test]
         fn stored_form_round_trips(stored in any_connection()) {
             let secret = stored.to_secret();
-            prop_assert!(json::parse(secret.as_bytes()).is_ok());
+            prop_assert!(serde_json::from_str::<serde_json::Value>(&secret).is_ok());
             prop_assert_eq!(StoredConnection::from_secret(&secret), Some(stored));
         }
 

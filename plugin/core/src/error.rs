@@ -4,8 +4,6 @@
 //! between them without logic). Messages follow the store-facing help article's tone: say what
 //! happened, then what to do about it.
 
-use std::fmt;
-
 /// Which credential field a format problem is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialField {
@@ -48,11 +46,16 @@ pub struct TwilioError {
 }
 
 /// Everything that can go wrong in the plugin.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// No credentials are stored.
+    #[error(
+        "Twilio is not connected yet. Paste your Account SID, Auth Token and phone number in \
+         the Twilio settings and click Connect Twilio."
+    )]
     NotConnected,
     /// A credential is not in Twilio's format; found before any request.
+    #[error("The {} doesn't look right: {reason}", field.label())]
     InvalidCredential {
         /// The field at fault.
         field: CredentialField,
@@ -60,34 +63,78 @@ pub enum Error {
         reason: String,
     },
     /// Twilio rejected the credentials (20003 / HTTP 401).
+    #[error(
+        "Twilio rejected these credentials. Double-check the Account SID (starts with AC, 34 \
+         chars) and Auth Token. Both come from your Twilio Console home page."
+    )]
     CredentialsRejected,
     /// The phone number cannot become E.164; the text says why.
+    #[error("That phone number can't be texted: {0}")]
     InvalidPhone(String),
     /// The body is empty or only white space.
+    #[error("The message is empty. Type a message to send.")]
     EmptyBody,
     /// The body has more than 1600 characters; the payload is its length.
+    #[error(
+        "The message is {0} characters long; Twilio accepts at most {MAX_BODY_CHARS}. Shorten \
+         it or split it into two texts."
+    )]
     BodyTooLong(u32),
     /// Twilio cannot deliver SMS to the number (21612, 21614).
+    #[error(
+        "The 'To' phone number is not currently reachable via SMS. Common causes: it's a \
+         landline, the recipient has blocked your number, or the number is on a do-not-text \
+         list. Check Twilio's Messaging Logs for the specific error."
+    )]
     RecipientUnreachable(TwilioError),
     /// The recipient opted out with STOP (21610).
+    #[error(
+        "This customer has opted out of texts from your number (they replied STOP). They \
+         won't receive messages from you until they text START."
+    )]
     RecipientOptedOut,
     /// The account may not text the destination's country (21408).
+    #[error(
+        "Your Twilio account isn't allowed to text this country. Turn the country on in the \
+         Twilio Console under Messaging → Settings → Geo permissions."
+    )]
     RegionNotPermitted,
     /// Twilio asked to slow down (429 / 20429), with the seconds it asked to wait.
+    #[error(
+        "Twilio is busy with too many requests from your account. Nothing was sent; try again \
+         in {}.",
+        match .0 { Some(secs) => format!("{secs} seconds"), None => "a minute".to_string() }
+    )]
     RateLimited(Option<u32>),
     /// The request left but no answer came: the message may have been sent.
+    #[error(
+        "The message went to Twilio but no answer came back ({0}), so it may or may not have \
+         been sent. Check Twilio's Messaging Logs before sending it again."
+    )]
     OutcomeUnknown(String),
     /// The host's network policy refused the destination.
+    #[error(
+        "This system does not allow the SMS plugin to reach {0}. Nothing was sent; ask your \
+         administrator to check the plugin's network permissions."
+    )]
     DeniedByHost(String),
     /// Any other error Twilio returned.
+    #[error("{}", describe_twilio(.0))]
     Twilio(TwilioError),
     /// The request did not reach Twilio; safe to retry.
+    #[error(
+        "Couldn't reach Twilio ({0}). Nothing was sent; check the internet connection and try \
+         again."
+    )]
     Network(String),
     /// A webhook request was refused; nothing was recorded.
+    #[error("A webhook request was refused and nothing was recorded: {0}")]
     WebhookRejected(String),
     /// A notice's template or event cannot be used; nothing was sent.
+    #[error("The notice was not sent: {0}")]
     InvalidNotice(String),
     /// Anything else.
+    #[error("Something went wrong: {0}")]
     Other(String),
 }
 
@@ -132,79 +179,8 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::NotConnected => f.write_str(
-                "Twilio is not connected yet. Paste your Account SID, Auth Token and phone \
-                 number in the Twilio settings and click Connect Twilio.",
-            ),
-            Error::InvalidCredential { field, reason } => {
-                write!(f, "The {} doesn't look right: {reason}", field.label())
-            }
-            Error::CredentialsRejected => f.write_str(
-                "Twilio rejected these credentials. Double-check the Account SID (starts with \
-                 AC, 34 chars) and Auth Token. Both come from your Twilio Console home page.",
-            ),
-            Error::InvalidPhone(reason) => write!(f, "That phone number can't be texted: {reason}"),
-            Error::EmptyBody => f.write_str("The message is empty. Type a message to send."),
-            Error::BodyTooLong(n) => write!(
-                f,
-                "The message is {n} characters long; Twilio accepts at most {MAX_BODY_CHARS}. \
-                 Shorten it or split it into two texts."
-            ),
-            Error::RecipientUnreachable(_) => f.write_str(
-                "The 'To' phone number is not currently reachable via SMS. Common causes: it's \
-                 a landline, the recipient has blocked your number, or the number is on a \
-                 do-not-text list. Check Twilio's Messaging Logs for the specific error.",
-            ),
-            Error::RecipientOptedOut => f.write_str(
-                "This customer has opted out of texts from your number (they replied STOP). \
-                 They won't receive messages from you until they text START.",
-            ),
-            Error::RegionNotPermitted => f.write_str(
-                "Your Twilio account isn't allowed to text this country. Turn the country on \
-                 in the Twilio Console under Messaging → Settings → Geo permissions.",
-            ),
-            Error::RateLimited(Some(secs)) => write!(
-                f,
-                "Twilio is busy with too many requests from your account. Nothing was sent; \
-                 try again in {secs} seconds."
-            ),
-            Error::RateLimited(None) => f.write_str(
-                "Twilio is busy with too many requests from your account. Nothing was sent; \
-                 try again in a minute.",
-            ),
-            Error::OutcomeUnknown(detail) => write!(
-                f,
-                "The message went to Twilio but no answer came back ({detail}), so it may or \
-                 may not have been sent. Check Twilio's Messaging Logs before sending it again."
-            ),
-            Error::DeniedByHost(detail) => write!(
-                f,
-                "This system does not allow the SMS plugin to reach {detail}. Nothing was \
-                 sent; ask your administrator to check the plugin's network permissions."
-            ),
-            Error::Twilio(e) => write_twilio(f, e),
-            Error::Network(detail) => write!(
-                f,
-                "Couldn't reach Twilio ({detail}). Nothing was sent; check the internet \
-                 connection and try again."
-            ),
-            Error::WebhookRejected(why) => {
-                write!(
-                    f,
-                    "A webhook request was refused and nothing was recorded: {why}"
-                )
-            }
-            Error::InvalidNotice(why) => write!(f, "The notice was not sent: {why}"),
-            Error::Other(detail) => write!(f, "Something went wrong: {detail}"),
-        }
-    }
-}
-
 /// Plain words for the Twilio codes a store meets most; Twilio's own message otherwise.
-fn write_twilio(f: &mut fmt::Formatter<'_>, e: &TwilioError) -> fmt::Result {
+fn describe_twilio(e: &TwilioError) -> String {
     let advice = match e.code {
         Some(21606) | Some(21212) => Some(
             "Your sender number isn't a message-capable Twilio number on this account. Check \
@@ -223,17 +199,15 @@ fn write_twilio(f: &mut fmt::Formatter<'_>, e: &TwilioError) -> fmt::Result {
         ),
         _ => None,
     };
-    match advice {
-        Some(text) => f.write_str(text)?,
-        None => write!(f, "Twilio could not send this message: {}", e.message)?,
-    }
+    let text = match advice {
+        Some(text) => text.to_string(),
+        None => format!("Twilio could not send this message: {}", e.message),
+    };
     match e.code {
-        Some(code) => write!(f, " (Twilio error {code}, HTTP {})", e.http_status),
-        None => write!(f, " (HTTP {})", e.http_status),
+        Some(code) => format!("{text} (Twilio error {code}, HTTP {})", e.http_status),
+        None => format!("{text} (HTTP {})", e.http_status),
     }
 }
-
-impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

@@ -7,12 +7,9 @@
 //! WIT imports and wasi:http, and the tests with a fake. The component's glue only converts
 //! between these values and the WIT world.
 
-pub mod base64;
 pub mod credentials;
 pub mod error;
-pub mod form;
 pub mod gsm;
-pub mod json;
 pub mod notify;
 pub mod phone;
 pub mod segments;

@@ -4,9 +4,12 @@
 //! The plugin always addresses `https://api.twilio.com`. Tests and demos point the host at a
 //! fake, and the host rewrites the destination, so these bytes are the production bytes.
 
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
 use super::credentials::{Credentials, Sender};
 use super::error::{Error, TwilioError};
-use super::json::{self, Json};
 
 /// Where Twilio's REST API lives. The host decides whether the plugin may reach it.
 pub const API_BASE: &str = "https://api.twilio.com";
@@ -91,9 +94,10 @@ pub fn send_message_request(
         Sender::Number(from) => ("From", from.as_str()),
         Sender::MessagingService(sid) => ("MessagingServiceSid", sid.as_str()),
     };
-    let mut fields = vec![("To", to), sender, ("Body", body)];
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs([("To", to), sender, ("Body", body)]);
     if let Some(url) = status_callback {
-        fields.push(("StatusCallback", url));
+        form.append_pair("StatusCallback", url);
     }
     let mut headers = common_headers(credentials);
     headers.push((
@@ -107,127 +111,88 @@ pub fn send_message_request(
             credentials.account_sid
         ),
         headers,
-        body: super::form::encode(&fields).into_bytes(),
+        body: form.finish().into_bytes(),
     }
 }
 
 /// The parts of Twilio's Account resource the plugin uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Account {
     /// `AC…`
     pub sid: String,
     /// The account's name in Twilio (empty when absent).
+    #[serde(default)]
     pub friendly_name: String,
     /// `active`, `suspended` or `closed` (empty when absent).
+    #[serde(default)]
     pub status: String,
     /// `Trial` or `Full`, from the `type` field (empty when absent).
+    #[serde(default, rename = "type")]
     pub account_type: String,
 }
 
-/// Twilio's first answer to a send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Twilio's first answer to a send: the parts of the Message resource the plugin uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Receipt {
     /// `SM…`
     pub sid: String,
-    /// The recipient.
+    /// The recipient (empty when absent).
+    #[serde(default)]
     pub to: String,
-    /// `queued`, `accepted`, …
+    /// `queued`, `accepted`, … (empty when absent).
+    #[serde(default)]
     pub status: String,
     /// Twilio's `num_segments`.
+    #[serde(default, rename = "num_segments", deserialize_with = "segment_count")]
     pub segments: u32,
 }
 
-/// A body that must be a JSON object.
-fn json_object(body: &[u8]) -> Result<Json, String> {
-    let json = json::parse(body).map_err(|e| e.to_string())?;
-    match json {
-        Json::Object(_) => Ok(json),
-        _ => Err("it is not a JSON object".into()),
-    }
-}
-
-/// A string member that must be present.
-fn required_str(object: &Json, key: &str) -> Result<String, String> {
-    match object.get(key) {
-        None => Err(format!("missing field `{key}`")),
-        Some(value) => value
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("field `{key}` is not a string")),
-    }
-}
-
-/// A string member that reads as empty when absent (but must be a string when present).
-fn optional_str(object: &Json, key: &str) -> Result<String, String> {
-    match object.get(key) {
-        None => Ok(String::new()),
-        Some(_) => required_str(object, key),
-    }
-}
-
-/// A string member that may be absent or `null`.
-fn nullable_str(object: &Json, key: &str) -> Result<Option<String>, String> {
-    match object.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(_) => required_str(object, key).map(Some),
-    }
-}
-
 /// Twilio sends several numbers as strings (`"num_segments": "1"`); either form is accepted.
-/// Absent, `null` or unreadable counts read as 0; a value of another type (a fraction, a
-/// negative number, a boolean, …) means the body is not a Message.
-fn segment_count(message: &Json) -> Result<u32, String> {
-    match message.get("num_segments") {
-        None | Some(Json::Null) => Ok(0),
-        Some(value @ Json::String(_)) => Ok(value.as_u32().unwrap_or(0)),
-        Some(value @ Json::Number(text)) if text.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(value.as_u32().unwrap_or(0))
+/// Absent, `null` or unreadable counts (not digits only, or more than `u32` holds) read as 0;
+/// a value of another type (a fraction, a negative number, a boolean, …) means the body is not
+/// a Message.
+fn segment_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let digits = |text: &str| {
+        text.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| text.parse().ok())
+            .flatten()
+            .unwrap_or(0)
+    };
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(text)) => Ok(digits(&text)),
+        Some(Value::Number(n)) if n.is_u64() => {
+            Ok(n.as_u64().map_or(0, |n| u32::try_from(n).unwrap_or(0)))
         }
-        Some(_) => Err("field `num_segments` is not a count".into()),
+        Some(_) => Err(D::Error::custom("field `num_segments` is not a count")),
     }
 }
 
-fn account_from_json(body: &[u8]) -> Result<Account, String> {
-    let account = json_object(body)?;
-    Ok(Account {
-        sid: required_str(&account, "sid")?,
-        friendly_name: optional_str(&account, "friendly_name")?,
-        status: optional_str(&account, "status")?,
-        account_type: optional_str(&account, "type")?,
-    })
-}
-
-fn receipt_from_json(body: &[u8]) -> Result<Receipt, String> {
-    let message = json_object(body)?;
-    Ok(Receipt {
-        sid: required_str(&message, "sid")?,
-        to: optional_str(&message, "to")?,
-        status: optional_str(&message, "status")?,
-        segments: segment_count(&message)?,
-    })
-}
-
-/// Twilio's error JSON: `code`, `message` and `more_info`, each optional.
-struct ErrorJson {
+/// Twilio's error JSON: `code`, `message` and `more_info`, each optional or `null`.
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
     code: Option<u32>,
+    #[serde(default)]
     message: Option<String>,
+    #[serde(default)]
     more_info: Option<String>,
+}
+
+/// A body that must be one JSON object of `T`'s shape (serde would also read a struct from
+/// an array: Twilio never sends one, so it is refused).
+fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err("it is not a JSON object".into());
+    }
+    serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
 /// `None` unless the body is an object whose `code` (when present) is a number that fits
 /// `u32` and whose `message` and `more_info` (when present) are strings.
-fn error_from_json(body: &[u8]) -> Option<ErrorJson> {
-    let error = json_object(body).ok()?;
-    let code = match error.get("code") {
-        None | Some(Json::Null) => None,
-        Some(code @ Json::Number(_)) => Some(code.as_u32()?),
-        Some(_) => return None,
-    };
-    Some(ErrorJson {
-        code,
-        message: nullable_str(&error, "message").ok()?,
-        more_info: nullable_str(&error, "more_info").ok()?,
-    })
+fn error_from_json(body: &[u8]) -> Option<ErrorBody> {
+    object(body).ok()
 }
 
 /// Parses the answer to [`fetch_account_request`]. A 503 means Twilio did not process the
@@ -239,7 +204,7 @@ pub fn parse_account_response(response: &HttpResponse) -> Result<Account, Error>
     if response.status != 200 {
         return Err(parse_error(response));
     }
-    account_from_json(&response.body).map_err(|e| {
+    object::<Account>(&response.body).map_err(|e| {
         Error::Other(format!(
             "Twilio answered the account check with something that is not an Account ({e})"
         ))
@@ -265,7 +230,7 @@ pub fn parse_send_response(response: &HttpResponse) -> Result<Receipt, Error> {
     if !(200..300).contains(&response.status) {
         return Err(parse_error(response));
     }
-    receipt_from_json(&response.body).map_err(|e| {
+    object::<Receipt>(&response.body).map_err(|e| {
         Error::OutcomeUnknown(format!(
             "Twilio answered HTTP {} with a body that is not a Message: {e}",
             response.status
@@ -577,11 +542,18 @@ mod tests {
             segments(r#"{"sid":"SM1","num_segments":4294967296}"#),
             Ok(0)
         );
-        // First of duplicate members wins.
+        // A member twice is not a Message (Twilio never repeats one).
         assert_eq!(
             segments(r#"{"sid":"SM1","num_segments":"2","num_segments":"5"}"#),
-            Ok(2)
+            Err(Error::OutcomeUnknown(
+                "Twilio answered HTTP 201 with a body that is not a Message: duplicate field \
+                 `num_segments` at line 1 column 46"
+                    .into()
+            ))
         );
+        // Counts as strings must be digits only.
+        assert_eq!(segments(r#"{"sid":"SM1","num_segments":"+3"}"#), Ok(0));
+        assert_eq!(segments(r#"{"sid":"SM1","num_segments":" 3"}"#), Ok(0));
         for not_a_message in [
             "",
             "null",
@@ -627,7 +599,7 @@ mod tests {
             parse_account_response(&response(200, r#"{"friendly_name":"Gems"}"#)),
             Err(Error::Other(
                 "Twilio answered the account check with something that is not an Account \
-                 (missing field `sid`)"
+                 (missing field `sid` at line 1 column 24)"
                     .into()
             ))
         );
@@ -723,11 +695,7 @@ mod tests {
         /// Twilio-shaped error bodies with any code and message map to an error case.
         #[test]
         fn any_error_json_maps(code in proptest::prelude::any::<u32>(), message in ".{0,40}", status in 400u16..600) {
-            let mut body = String::from("{\"code\":");
-            body.push_str(&code.to_string());
-            body.push_str(",\"message\":");
-            crate::json::write_str(&mut body, &message);
-            body.push('}');
+            let body = serde_json::json!({"code": code, "message": message}).to_string();
             let e = parse_error(&response(status, &body));
             proptest::prop_assert!(!e.kind().is_empty());
         }

@@ -5,7 +5,7 @@
 //! Twilio requested, the headers, the raw body). [`verify`] checks Twilio's signature with the
 //! account's Auth Token; only then should the host act on [`parse_event`]'s result.
 //!
-//! Signatures follow Twilio's classic scheme (`shared/spec/twilio-api.md` §7): HMAC-SHA1, keyed
+//! Signatures follow Twilio's classic scheme (Twilio's "Webhooks security" documentation): HMAC-SHA1, keyed
 //! with the Auth Token, over the full URL followed by every POST parameter (sorted by name in
 //! byte order; for a repeated name each distinct value, values sorted), each name immediately
 //! followed by its decoded value; Base64. When the URL's query has `bodySHA256`, the body is
@@ -18,8 +18,10 @@
 
 use std::fmt;
 
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 type HmacSha1 = Hmac<Sha1>;
@@ -59,25 +61,69 @@ impl WebhookRequest {
 }
 
 /// Why a webhook request was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     /// No Auth Token to check against (an empty key would let anyone sign).
+    #[error(
+        "There is no Auth Token to check this webhook against, so it was refused. Connect \
+         Twilio in the Twilio settings first."
+    )]
     NoAuthToken,
     /// The request has no `X-Twilio-Signature` header (or an empty one).
+    #[error(
+        "The request has no X-Twilio-Signature header, so there is no proof it came from \
+         Twilio, and it was refused. Check that the webhook URL points at this system and that \
+         any proxy in front of it passes all headers through."
+    )]
     MissingSignature,
     /// The header is not Base64 of a 20-byte HMAC-SHA1.
+    #[error(
+        "The X-Twilio-Signature header is not a Twilio signature, so the request was refused. \
+         Check that any proxy in front of this system passes the header through unchanged."
+    )]
     MalformedSignature,
     /// The signature does not match the URL, parameters and Auth Token.
+    #[error(
+        "The X-Twilio-Signature doesn't match this request, so it was refused. Check that the \
+         webhook URL configured in Twilio is exactly the URL this system receives (same \
+         scheme, host, port, path and query string), and that the Auth Token in the Twilio \
+         settings is current: it changes when it is rotated in the Twilio Console."
+    )]
     BadSignature,
     /// The signature matches, but the body does not hash to the signed `bodySHA256`.
+    #[error(
+        "The request body doesn't match the bodySHA256 hash Twilio signed, so it was refused. \
+         Check that any proxy in front of this system passes the body through byte for byte, \
+         without reformatting it."
+    )]
     BodyHashMismatch,
     /// The URL is not a full `http://` or `https://` address.
+    #[error(
+        "The webhook URL is not a full http:// or https:// address, so the signature can't be \
+         checked. Check that the host passes on the complete URL Twilio requested: scheme, \
+         host, port, path and query string."
+    )]
     InvalidUrl,
     /// The body is not form-encoded; the payload is the content type seen.
+    #[error(
+        "The webhook body is {0}, but Twilio's SMS webhooks are form-encoded \
+         ({FORM_CONTENT_TYPE}). Check that the URL is set as the phone number's or Messaging \
+         Service's messaging webhook or status callback in Twilio, and that the body is passed \
+         through unchanged."
+    )]
     UnsupportedContentType(String),
     /// A parameter the event needs is missing or empty; the payload is Twilio's name for it.
+    #[error(
+        "The webhook has no {0} parameter, which Twilio always sends with this kind of \
+         request. Check that the whole request body is passed through unchanged."
+    )]
     MissingField(&'static str),
     /// Neither a status callback (`MessageStatus`/`SmsStatus`) nor a message (`Body`).
+    #[error(
+        "This webhook is neither a delivery status update nor an incoming message (it has no \
+         MessageStatus or Body). Check that only the SMS status callback and incoming-message \
+         webhook in Twilio point at this URL."
+    )]
     UnrecognizedEvent,
 }
 
@@ -97,63 +143,6 @@ impl WebhookError {
         }
     }
 }
-
-impl fmt::Display for WebhookError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WebhookError::NoAuthToken => f.write_str(
-                "There is no Auth Token to check this webhook against, so it was refused. \
-                 Connect Twilio in the Twilio settings first.",
-            ),
-            WebhookError::MissingSignature => f.write_str(
-                "The request has no X-Twilio-Signature header, so there is no proof it came from \
-                 Twilio, and it was refused. Check that the webhook URL points at this system \
-                 and that any proxy in front of it passes all headers through.",
-            ),
-            WebhookError::MalformedSignature => f.write_str(
-                "The X-Twilio-Signature header is not a Twilio signature, so the request was \
-                 refused. Check that any proxy in front of this system passes the header \
-                 through unchanged.",
-            ),
-            WebhookError::BadSignature => f.write_str(
-                "The X-Twilio-Signature doesn't match this request, so it was refused. Check \
-                 that the webhook URL configured in Twilio is exactly the URL this system \
-                 receives (same scheme, host, port, path and query string), and that the Auth \
-                 Token in the Twilio settings is current: it changes when it is rotated in the \
-                 Twilio Console.",
-            ),
-            WebhookError::BodyHashMismatch => f.write_str(
-                "The request body doesn't match the bodySHA256 hash Twilio signed, so it was \
-                 refused. Check that any proxy in front of this system passes the body through \
-                 byte for byte, without reformatting it.",
-            ),
-            WebhookError::InvalidUrl => f.write_str(
-                "The webhook URL is not a full http:// or https:// address, so the signature \
-                 can't be checked. Check that the host passes on the complete URL Twilio \
-                 requested: scheme, host, port, path and query string.",
-            ),
-            WebhookError::UnsupportedContentType(content_type) => write!(
-                f,
-                "The webhook body is {content_type}, but Twilio's SMS webhooks are form-encoded \
-                 ({FORM_CONTENT_TYPE}). Check that the URL is set as the phone number's or \
-                 Messaging Service's messaging webhook or status callback in Twilio, and that \
-                 the body is passed through unchanged."
-            ),
-            WebhookError::MissingField(name) => write!(
-                f,
-                "The webhook has no {name} parameter, which Twilio always sends with this kind \
-                 of request. Check that the whole request body is passed through unchanged."
-            ),
-            WebhookError::UnrecognizedEvent => f.write_str(
-                "This webhook is neither a delivery status update nor an incoming message (it \
-                 has no MessageStatus or Body). Check that only the SMS status callback and \
-                 incoming-message webhook in Twilio point at this URL.",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for WebhookError {}
 
 /// Twilio's signature for a request to `url` with the POST parameters `params` (none for GET
 /// requests and for the `bodySHA256` variant): Base64 of the HMAC-SHA1, keyed with the Auth
@@ -180,11 +169,6 @@ pub fn verify(auth_token: &str, request: &WebhookRequest) -> Result<(), WebhookE
     }
     let url = ParsedUrl::parse(&request.url).ok_or(WebhookError::InvalidUrl)?;
     let body_hash = url.body_hash();
-    if body_hash.is_some() && !BODY_HASH_SUPPORTED {
-        return Err(WebhookError::UnsupportedContentType(
-            "JSON (a bodySHA256 webhook)".into(),
-        ));
-    }
     let params = match body_hash {
         Some(_) => Vec::new(),
         None => form_params(request)?,
@@ -210,22 +194,9 @@ pub fn verify(auth_token: &str, request: &WebhookRequest) -> Result<(), WebhookE
     Ok(())
 }
 
-/// Whether this build checks `bodySHA256` webhooks. The component does not: every SMS
-/// webhook (status callbacks, incoming messages) is form-encoded, the JSON variant carries
-/// nothing it could record, and SHA-256 would cost 5 KB of its 256 KB budget. Native builds
-/// (the harness's `webhook verify` for integrators) check both variants.
-const BODY_HASH_SUPPORTED: bool = cfg!(not(target_arch = "wasm32"));
-
 /// Lowercase hex SHA-256 of a body.
-#[cfg(not(target_arch = "wasm32"))]
 fn body_sha256_hex(body: &[u8]) -> String {
-    use sha2::{Digest as _, Sha256};
-    hex(&Sha256::digest(body))
-}
-
-#[cfg(target_arch = "wasm32")]
-fn body_sha256_hex(_: &[u8]) -> String {
-    String::new()
+    hex::encode(Sha256::digest(body))
 }
 
 /// Whether `header` has the shape of a signature: 27 Base64 characters, then `=`.
@@ -244,45 +215,9 @@ fn sorted_params(params: &[(String, String)]) -> Vec<(&str, &str)> {
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
-    heap_sort(&mut sorted);
+    sorted.sort_unstable();
     sorted.dedup();
     sorted
-}
-
-/// Sorts `items` in place: heapsort, O(n log n) with no allocation and no recursion. The
-/// standard library's sort would add about 6 KB to the wasm component for this one call; its
-/// stability isn't needed, since equal pairs are identical.
-fn heap_sort<T: Ord>(items: &mut [T]) {
-    let len = items.len();
-    for root in (0..len / 2).rev() {
-        sift_down(items, root, len);
-    }
-    for end in (1..len).rev() {
-        items.swap(0, end);
-        sift_down(items, 0, end);
-    }
-}
-
-/// Moves `items[root]` down the max-heap `items[..end]` until both children are smaller.
-fn sift_down<T: Ord>(items: &mut [T], mut root: usize, end: usize) {
-    let end = end.min(items.len());
-    loop {
-        let left = root.saturating_mul(2).saturating_add(1);
-        if left >= end {
-            return;
-        }
-        let right = left + 1;
-        let child = if right < end && items[left] < items[right] {
-            right
-        } else {
-            left
-        };
-        if items[root] >= items[child] {
-            return;
-        }
-        items.swap(root, child);
-        root = child;
-    }
 }
 
 /// Base64 of the HMAC-SHA1 of the URL and the sorted parameters, keyed with the Auth Token.
@@ -296,19 +231,7 @@ fn signature(auth_token: &str, url: &str, sorted: &[(&str, &str)]) -> String {
         mac.update(name.as_bytes());
         mac.update(value.as_bytes());
     }
-    super::base64::encode(mac.finalize().into_bytes())
-}
-
-/// Lower-case hex.
-#[cfg(not(target_arch = "wasm32"))]
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// The decoded form parameters of the body, in order. An empty body has none (GET requests);
@@ -328,8 +251,9 @@ fn form_params(request: &WebhookRequest) -> Result<Vec<(String, String)>, Webhoo
     Ok(decode_form(&request.body))
 }
 
+/// A body or query's pairs, in order (`+` is a space; invalid UTF-8 is replaced).
 fn decode_form(bytes: &[u8]) -> Vec<(String, String)> {
-    super::form::decode(bytes)
+    form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 /// The parts of an absolute `http(s)` URL the signature check needs.
@@ -398,7 +322,7 @@ impl<'a> ParsedUrl<'a> {
     /// The `bodySHA256` query value, when the query has one.
     fn body_hash(&self) -> Option<String> {
         let query = self.query?;
-        super::form::decode(query.as_bytes())
+        decode_form(query.as_bytes())
             .into_iter()
             .find(|(name, _)| name == BODY_HASH_PARAM)
             .map(|(_, value)| value)
@@ -1464,17 +1388,6 @@ mod tests {
             let request = WebhookRequest { url, headers, body };
             let _ = verify(&token, &request);
             let _ = parse_event(&request);
-        }
-
-        #[test]
-        fn heap_sort_matches_the_standard_sort(
-            items in proptest::collection::vec(("[aB_]{0,2}", "[aB_]{0,2}"), 0..40),
-        ) {
-            let mut ours = items.clone();
-            heap_sort(&mut ours);
-            let mut expected = items;
-            expected.sort();
-            prop_assert_eq!(ours, expected);
         }
 
         #[test]
