@@ -512,7 +512,7 @@ mod tests {
             format!(r#"{{{f},{a},{t},"api_key_sid":"SK1","api_key_secret":"s",{n},{name}}}"#),
             format!(r#"{{{f},{a},{t},{n},"messaging_service_sid":"MG1",{name}}}"#),
             // The members as an array (serde would read a struct from one).
-            format!(r#"["sms-plugin/twilio-connection/1","AC1","t",null,null,"+1",null,"x"]"#),
+            r#"["sms-plugin/twilio-connection/1","AC1","t",null,null,"+1",null,"x"]"#.to_string(),
             format!(r#"{{{f},{a},{t},"api_key_secret":"s",{n},{name}}}"#),
             format!(r#"{{{f},"account_sid":null,{t},{n},{name}}}"#),
             format!(r#"{{{f},{a},"auth_token":1,{n},{name}}}"#),
