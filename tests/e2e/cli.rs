@@ -617,8 +617,8 @@ async fn send_errors_are_reported_and_audited() {
     connect(&cli).await;
 
     let too_long = "x".repeat(1601);
-    let invalid_1 = "That phone number can't be texted: Twilio says: The 'To' number \
-                     +15005550001 is not a valid phone number.";
+    let invalid_1 = "Twilio says this isn't a valid phone number. Check the number on the \
+                     customer's record and try again. (Twilio error 21211, HTTP 400)";
     let msg_too_long = "The message is 1601 characters long; Twilio accepts at most 1600. \
                         Shorten it or split it into two texts.";
     let cases = [
@@ -662,13 +662,13 @@ async fn send_errors_are_reported_and_audited() {
             segments: 1,
             reaches_twilio: true,
         },
-        // Twilio's 21211 (invalid 'To') becomes invalid-phone, which carries no code.
+        // Twilio's 21211 (invalid 'To') keeps its code.
         SendCase {
             to: "+15005550001",
             body: "hi",
-            kind: "invalid-phone",
+            kind: "twilio",
             message: invalid_1,
-            twilio_code: None,
+            twilio_code: Some(21211),
             audited_to: "+15005550001",
             segments: 1,
             reaches_twilio: true,
@@ -741,7 +741,8 @@ async fn send_errors_are_reported_and_audited() {
         expected_audit.push(row.failed(kind, code));
     }
 
-    // The same failure without --json: only the sentence, on stderr.
+    // The same failure without --json: only the sentence, on stderr. Twilio's 21610 above
+    // recorded the opt-out, so this time the plugin refuses it without asking Twilio.
     let run = cli
         .run(&[
             "send",
@@ -756,6 +757,12 @@ async fn send_errors_are_reported_and_audited() {
     run.expect_code(1);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr, format!("error: {MSG_OPTED_OUT}\n"));
+    let posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, expected_posts, "no request for an opted-out number");
     let row = Row {
         action: "send",
         to: "+15005550004",

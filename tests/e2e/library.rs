@@ -294,7 +294,7 @@ async fn twilio_magic_numbers_become_typed_errors() {
         ("+15005550009", "recipient-unreachable", Some(21614)),
         ("+15005550003", "region-not-permitted", Some(21408)),
         ("+15005550004", "recipient-opted-out", Some(21610)),
-        ("+15005550001", "invalid-phone", None),
+        ("+15005550001", "twilio", Some(21211)),
     ];
     for (to, kind, code) in cases {
         let e = plugin_error(
@@ -342,13 +342,52 @@ async fn twilio_magic_numbers_become_typed_errors() {
             ("+15005550009", Some("recipient-unreachable"), Some(21614)),
             ("+15005550003", Some("region-not-permitted"), Some(21408)),
             ("+15005550004", Some("recipient-opted-out"), Some(21610)),
-            ("+15005550001", Some("invalid-phone"), None),
+            ("+15005550001", Some("twilio"), Some(21211)),
             ("+15005550002", Some("recipient-unreachable"), Some(21612)),
         ]
     );
     assert!(
         rows.iter()
             .all(|r| r.entry.status == "failed" && r.entry.message_sid.is_none())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twilio_saying_opted_out_stops_the_next_send_before_any_request() {
+    let w = connected_world().await;
+    let send = || {
+        w.harness
+            .send(outgoing("+15005550004", "Your ring is ready", "alice"))
+    };
+    let first = plugin_error(send().await.unwrap_err());
+    assert_eq!(
+        (first.kind(), first.twilio_code()),
+        ("recipient-opted-out", Some(21610))
+    );
+    assert_eq!(w.fake.requests().len(), 2, "the account check and one send");
+    let second = plugin_error(send().await.unwrap_err());
+    assert_eq!(
+        (second.kind(), second.message),
+        (first.kind(), first.message)
+    );
+    assert_eq!(
+        w.fake.requests().len(),
+        2,
+        "refused by the plugin, not by Twilio"
+    );
+    let codes: Vec<_> = w
+        .harness
+        .audit(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.entry.error_kind, r.entry.twilio_code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (Some("recipient-opted-out".to_string()), Some(21610)),
+            (Some("recipient-opted-out".to_string()), Some(21610)),
+        ]
     );
 }
 

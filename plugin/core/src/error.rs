@@ -186,6 +186,10 @@ fn describe_twilio(e: &TwilioError) -> String {
             "Your sender number isn't a message-capable Twilio number on this account. Check \
              that the phone number in the Twilio settings is one you bought in Twilio.",
         ),
+        Some(21211) => Some(
+            "Twilio says this isn't a valid phone number. Check the number on the customer's \
+             record and try again.",
+        ),
         Some(21608) => Some(
             "Your Twilio trial account can only text numbers you have verified in the Twilio \
              Console. Verify this number, or upgrade the account.",

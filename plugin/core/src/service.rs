@@ -396,7 +396,7 @@ fn attempt(
             "the audit log could not be written ({e}), so nothing was sent"
         ))
     })?);
-    with_retries(
+    let result = with_retries(
         host,
         &request,
         |e| match e {
@@ -405,7 +405,14 @@ fn attempt(
             TransportError::NoAnswer(d) => Error::OutcomeUnknown(d),
         },
         twilio::parse_send_response,
-    )
+    );
+    if let Err(Error::RecipientOptedOut) = &result {
+        // Twilio refused with 21610: the customer replied STOP to this number, perhaps before
+        // the store had webhooks. Remember it, so the next send is refused before any request.
+        // The host reports its own storage failures; the send's outcome stands either way.
+        let _ = host.set_opted_out(&to, true);
+    }
+    result
 }
 
 /// Verifies a webhook with the stored Auth Token and records what it says: a delivery
@@ -844,6 +851,56 @@ mod tests {
         assert_eq!(row.action, AuditAction::Test);
         assert_eq!(row.twilio_code, Some(21610));
         assert_eq!(row.error_kind.as_deref(), Some("recipient-opted-out"));
+    }
+
+    #[test]
+    fn twilio_saying_opted_out_records_the_opt_out() {
+        let host = FakeHost::connected();
+        host.answer_with(
+            400,
+            r#"{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}"#,
+        );
+        let e = send(&host, AuditAction::Send, "(555) 123-4567", "hi", "u").unwrap_err();
+        assert_eq!(e, Error::RecipientOptedOut);
+        assert_eq!(*host.opted_out.borrow(), ["+15551234567"]);
+        // The next send is refused by the plugin itself: no second request.
+        host.answer_with(201, QUEUED);
+        assert_eq!(
+            send(&host, AuditAction::Send, "+15551234567", "hi", "u").unwrap_err(),
+            Error::RecipientOptedOut
+        );
+        assert_eq!(host.requests.borrow().len(), 1);
+        let codes: Vec<_> = host.audit.borrow().iter().map(|r| r.twilio_code).collect();
+        assert_eq!(codes, [Some(21610), Some(21610)]);
+        // Another refusal records nothing.
+        let host = FakeHost::connected();
+        host.answer_with(
+            400,
+            r#"{"code":21612,"message":"unreachable","status":400}"#,
+        );
+        send(&host, AuditAction::Send, "+15551234567", "hi", "u").unwrap_err();
+        assert!(host.opted_out.borrow().is_empty());
+    }
+
+    #[test]
+    fn twilio_saying_the_number_is_invalid_keeps_its_code() {
+        let host = FakeHost::connected();
+        host.answer_with(
+            400,
+            r#"{"code":21211,"message":"The 'To' number +15005550001 is not a valid phone number.","status":400}"#,
+        );
+        let e = send(&host, AuditAction::Send, "+15005550001", "hi", "u").unwrap_err();
+        assert_eq!(e.twilio_code(), Some(21211));
+        assert_eq!(
+            e.to_string(),
+            "Twilio says this isn't a valid phone number. Check the number on the customer's \
+             record and try again. (Twilio error 21211, HTTP 400)"
+        );
+        let row = host.audit.borrow()[0].clone();
+        assert_eq!(
+            (row.error_kind.as_deref(), row.twilio_code),
+            (Some("twilio"), Some(21211))
+        );
     }
 
     #[test]

@@ -257,7 +257,8 @@ pub fn parse_error(response: &HttpResponse) -> Error {
         (_, Some(21610)) => Error::RecipientOptedOut,
         (_, Some(21612)) | (_, Some(21614)) => Error::RecipientUnreachable(detail),
         (_, Some(21408)) => Error::RegionNotPermitted,
-        (_, Some(21211)) => Error::InvalidPhone(format!("Twilio says: {}", detail.message)),
+        // 21211 (Twilio says the 'To' number is invalid) stays a Twilio error so that its code
+        // reaches the host and the audit log: the WIT's invalid-phone case carries no code.
         _ => Error::Twilio(detail),
     }
 }
@@ -432,10 +433,6 @@ mod tests {
         assert_eq!(err(401, 20003), Error::CredentialsRejected);
         assert_eq!(err(400, 21610), Error::RecipientOptedOut);
         assert_eq!(err(400, 21408), Error::RegionNotPermitted);
-        assert_eq!(
-            err(400, 21211),
-            Error::InvalidPhone("Twilio says: m".into())
-        );
         let detail = |code| TwilioError {
             code: Some(code),
             message: "m".into(),
@@ -445,6 +442,8 @@ mod tests {
         assert_eq!(err(400, 21612), Error::RecipientUnreachable(detail(21612)));
         assert_eq!(err(400, 21614), Error::RecipientUnreachable(detail(21614)));
         assert_eq!(err(400, 21606), Error::Twilio(detail(21606)));
+        assert_eq!(err(400, 21211), Error::Twilio(detail(21211)));
+        assert_eq!(err(400, 21211).twilio_code(), Some(21211));
         assert_eq!(err(429, 20429), Error::RateLimited(None));
     }
 
