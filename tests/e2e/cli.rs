@@ -1376,3 +1376,51 @@ async fn replies_start_empty() {
     run.expect_code(0);
     assert_eq!(run.stdout, "");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_host_serves_only_the_settings_the_plugins_manifest_declares() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    connect(&cli).await;
+    cli.run(&["config", "set", "store-name", "Rings R Us"])
+        .await
+        .expect_code(0);
+    // The same plugin, with a manifest that does not declare store-name.
+    let wasm = cli.dir.path().join("plugin.wasm");
+    std::fs::write(&wasm, pos_sms_host::EMBEDDED_PLUGIN).unwrap();
+    let manifest = cli.dir.path().join("plugin.manifest.json");
+    std::fs::write(
+        &manifest,
+        pos_sms_host::manifest::EMBEDDED_MANIFEST.replace("\"store-name\",", ""),
+    )
+    .unwrap();
+    let wasm = wasm.to_str().unwrap();
+    let run = cli
+        .run(&["--json", "--plugin", wasm, "test", "--to", SENDER])
+        .await;
+    run.expect_code(0);
+    // It asked for store-name, got nothing, and named the store after the Twilio account.
+    assert_eq!(fake.messages()[0]["body"], TEST_BODY);
+    assert_eq!(
+        run.stderr,
+        "host-harness: refused the plugin's read of the setting 'store-name': its manifest \
+         does not declare it (declared: smart-encoding, webhook-url, template.repair-ready, \
+         template.custom-order-arrived, template.payment-link, template.appointment-reminder)\n"
+    );
+    // Nor can it be set for that plugin.
+    let run = cli
+        .run(&["--plugin", wasm, "config", "set", "store-name", "X"])
+        .await;
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: unknown setting 'store-name'; the settings are "),
+        "{run:#?}"
+    );
+    // The declared plugin still reads it.
+    cli.run(&["test", "--to", SENDER]).await.expect_code(0);
+    assert_eq!(
+        fake.messages()[1]["body"],
+        "Test message from Rings R Us: texting through Twilio works."
+    );
+}
