@@ -1,7 +1,7 @@
 //! SMS segment counting, sans-IO.
 //!
 //! Reproduces the segment count Twilio bills, as computed by its reference calculator
-//! (`sms-segments-calculator` 1.3.0; see `shared/spec/segment-count.md`):
+//! (`sms-segments-calculator` 1.3.0 on npm, and Twilio's "What the Heck is a Segment?"):
 //!
 //! * The text is cut into **units**: extended grapheme clusters, with a `"\r\n"` cluster
 //!   counted as two units. A unit is never split across segments.
