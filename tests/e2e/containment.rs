@@ -82,6 +82,17 @@ async fn a_hoarding_plugin_is_stopped_at_its_memory_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_trapping_plugin_is_a_trap_and_the_host_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(dir.path(), OutboundPolicy::default());
+    match h.send(order("trap")).await {
+        Err(Error::Trap(what)) => assert!(what.contains("wasm trap"), "{what}"),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    assert_eq!(h.send(order("hello")).await.unwrap().status, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn requests_outside_the_grant_are_denied_and_logged() {
     let dir = tempfile::tempdir().unwrap();
     let h = harness(dir.path(), OutboundPolicy::default());

@@ -2,7 +2,7 @@
 //! library API a POS host embeds.
 
 use fake_twilio::{FakeConfig, FakeTwilio};
-use pos_sms_host::error::{ApiVersionError, DenialReason, LoadError, ManifestError};
+use pos_sms_host::error::{ApiVersionError, DenialReason, LoadError, ManifestError, StorageError};
 use pos_sms_host::origin::twilio_origin;
 use pos_sms_host::policy::OutboundPolicy;
 use pos_sms_host::runtime::CacheOutcome;
@@ -465,6 +465,17 @@ async fn another_plugin_file_can_be_loaded_and_a_bad_one_is_refused() {
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
         other => panic!("expected the plugin file to be missing, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_data_directory_that_cannot_be_made_is_a_storage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"").unwrap();
+    match Harness::open(HarnessConfig::new(&file)).err().unwrap() {
+        HostError::Storage(StorageError::DataDir { path, .. }) => assert_eq!(path, file),
+        other => panic!("expected a storage error, got {other:?}"),
     }
 }
 

@@ -755,9 +755,20 @@ mod tests {
         store.update_audit(3, &done).unwrap();
         assert_eq!(store.audit(1).unwrap()[0].entry, done);
         assert_eq!(store.audit(1).unwrap()[0].at, rows[1].at);
+        assert!(matches!(
+            store.update_audit(99, &done),
+            Err(StorageError::NoAuditRow(99))
+        ));
+        // Rows are timed by SQLite, in RFC 3339 UTC to the second.
+        let at = &rows[0].at;
         assert_eq!(
-            store.update_audit(99, &done).unwrap_err().to_string(),
-            "there is no audit row 99"
+            (at.len(), &at[4..5], &at[10..11], &at[19..]),
+            (20, "-", "T", "Z"),
+            "{at}"
+        );
+        assert!(
+            at[..4].parse::<u32>().is_ok_and(|year| year >= 2025),
+            "{at}"
         );
     }
 

@@ -275,11 +275,264 @@ mod tests {
         );
     }
 
+    fn twilio(code: Option<u32>, http_status: u16) -> Error {
+        Error::Twilio(TwilioError {
+            code,
+            message: "Twilio's own words".into(),
+            more_info: None,
+            http_status,
+        })
+    }
+
+    #[test]
+    fn each_common_twilio_code_has_its_sentence() {
+        for (code, sentence) in [
+            (
+                21212,
+                "Your sender number isn't a message-capable Twilio number on this account. \
+                 Check that the phone number in the Twilio settings is one you bought in Twilio.",
+            ),
+            (
+                21211,
+                "Twilio says this isn't a valid phone number. Check the number on the \
+                 customer's record and try again.",
+            ),
+            (
+                21608,
+                "Your Twilio trial account can only text numbers you have verified in the \
+                 Twilio Console. Verify this number, or upgrade the account.",
+            ),
+            (
+                20404,
+                "Twilio could not find this account. Check the Account SID in the Twilio \
+                 settings.",
+            ),
+            (
+                21617,
+                "The message is too long for Twilio. Shorten it and try again.",
+            ),
+        ] {
+            assert_eq!(
+                twilio(Some(code), 400).to_string(),
+                format!("{sentence} (Twilio error {code}, HTTP 400)")
+            );
+        }
+        // A code with no sentence of its own keeps Twilio's words, unless Twilio is down.
+        assert_eq!(
+            twilio(Some(30001), 400).to_string(),
+            "Twilio could not send this message: Twilio's own words (Twilio error 30001, \
+             HTTP 400)"
+        );
+        assert_eq!(
+            twilio(Some(30001), 503).to_string(),
+            "Twilio is temporarily unavailable, so nothing was sent. Try again in a few \
+             minutes. (Twilio error 30001, HTTP 503)"
+        );
+        // A code's own sentence wins over the 503 one.
+        assert!(
+            twilio(Some(20404), 503)
+                .to_string()
+                .starts_with("Twilio could not find this account.")
+        );
+        assert_eq!(
+            twilio(None, 400).to_string(),
+            "Twilio could not send this message: Twilio's own words (HTTP 400)"
+        );
+    }
+
+    #[test]
+    fn every_case_has_its_sentence_and_code() {
+        let detail = TwilioError {
+            code: Some(21614),
+            message: String::new(),
+            more_info: None,
+            http_status: 400,
+        };
+        let cases: [(Error, &str, Option<u32>); 16] = [
+            (
+                Error::NotConnected,
+                "Twilio is not connected yet. Paste your Account SID, Auth Token and phone \
+                 number in the Twilio settings and click Connect Twilio.",
+                None,
+            ),
+            (
+                Error::InvalidCredential {
+                    field: CredentialField::ApiKeySid,
+                    reason: "it is empty.".into(),
+                },
+                "The API key SID doesn't look right: it is empty.",
+                None,
+            ),
+            (
+                Error::CredentialsRejected,
+                "Twilio rejected these credentials. Double-check the Account SID (starts with \
+                 AC, 34 chars) and Auth Token. Both come from your Twilio Console home page.",
+                Some(20003),
+            ),
+            (
+                Error::InvalidPhone("too short.".into()),
+                "That phone number can't be texted: too short.",
+                None,
+            ),
+            (
+                Error::EmptyBody,
+                "The message is empty. Type a message to send.",
+                None,
+            ),
+            (
+                Error::BodyTooLong(1601),
+                "The message is 1601 characters long; Twilio accepts at most 1600. Shorten it \
+                 or split it into two texts.",
+                None,
+            ),
+            (
+                Error::RecipientUnreachable(detail),
+                "The 'To' phone number is not currently reachable via SMS. Common causes: it's \
+                 a landline, the recipient has blocked your number, or the number is on a \
+                 do-not-text list. Check Twilio's Messaging Logs for the specific error.",
+                Some(21614),
+            ),
+            (
+                Error::RecipientOptedOut,
+                "This customer has opted out of texts from your number (they replied STOP). \
+                 They won't receive messages from you until they text START.",
+                Some(21610),
+            ),
+            (
+                Error::RegionNotPermitted,
+                "Your Twilio account isn't allowed to text this country. Turn the country on \
+                 in the Twilio Console under Messaging → Settings → Geo permissions.",
+                Some(21408),
+            ),
+            (
+                Error::RateLimited(Some(7)),
+                "Twilio is busy with too many requests from your account. Nothing was sent; \
+                 try again in 7 seconds.",
+                None,
+            ),
+            (
+                Error::RateLimited(None),
+                "Twilio is busy with too many requests from your account. Nothing was sent; \
+                 try again in a minute.",
+                None,
+            ),
+            (
+                Error::OutcomeUnknown("timed out".into()),
+                "The message went to Twilio but no answer came back (timed out), so it may or \
+                 may not have been sent. Check Twilio's Messaging Logs before sending it again.",
+                None,
+            ),
+            (
+                Error::DeniedByHost("https://api.twilio.com".into()),
+                "This system does not allow the SMS plugin to reach https://api.twilio.com. \
+                 Nothing was sent; ask your administrator to check the plugin's network \
+                 permissions.",
+                None,
+            ),
+            (
+                Error::Network("refused".into()),
+                "Couldn't reach Twilio (refused). Nothing was sent; check the internet \
+                 connection and try again.",
+                None,
+            ),
+            (
+                Error::WebhookRejected("bad signature".into()),
+                "A webhook request was refused and nothing was recorded: bad signature",
+                None,
+            ),
+            (
+                Error::InvalidNotice("no template".into()),
+                "The notice was not sent: no template",
+                None,
+            ),
+        ];
+        for (error, sentence, code) in cases {
+            assert_eq!(error.to_string(), sentence, "{error:?}");
+            assert_eq!(error.twilio_code(), code, "{error:?}");
+        }
+        assert_eq!(
+            Error::Other("x".into()).to_string(),
+            "Something went wrong: x"
+        );
+    }
+
+    #[test]
+    fn each_field_has_its_console_label() {
+        let labels = [
+            CredentialField::AccountSid,
+            CredentialField::AuthToken,
+            CredentialField::ApiKeySid,
+            CredentialField::ApiKeySecret,
+            CredentialField::Sender,
+        ]
+        .map(CredentialField::label);
+        assert_eq!(
+            labels,
+            [
+                "Account SID",
+                "Auth Token",
+                "API key SID",
+                "API key secret",
+                "phone number"
+            ]
+        );
+    }
+
     #[test]
     fn kinds_match_the_wit_case_names() {
-        assert_eq!(Error::RecipientOptedOut.kind(), "recipient-opted-out");
-        assert_eq!(Error::BodyTooLong(1601).kind(), "body-too-long");
+        let t = || TwilioError {
+            code: None,
+            message: String::new(),
+            more_info: None,
+            http_status: 500,
+        };
+        let s = String::new;
+        let kinds = [
+            Error::NotConnected,
+            Error::InvalidCredential {
+                field: CredentialField::Sender,
+                reason: s(),
+            },
+            Error::CredentialsRejected,
+            Error::InvalidPhone(s()),
+            Error::EmptyBody,
+            Error::BodyTooLong(1601),
+            Error::RecipientUnreachable(t()),
+            Error::RecipientOptedOut,
+            Error::RegionNotPermitted,
+            Error::RateLimited(None),
+            Error::OutcomeUnknown(s()),
+            Error::DeniedByHost(s()),
+            Error::Twilio(t()),
+            Error::Network(s()),
+            Error::WebhookRejected(s()),
+            Error::InvalidNotice(s()),
+            Error::Other(s()),
+        ]
+        .map(|e| e.kind());
+        assert_eq!(
+            kinds,
+            [
+                "not-connected",
+                "invalid-credential",
+                "credentials-rejected",
+                "invalid-phone",
+                "empty-body",
+                "body-too-long",
+                "recipient-unreachable",
+                "recipient-opted-out",
+                "region-not-permitted",
+                "rate-limited",
+                "outcome-unknown",
+                "denied-by-host",
+                "twilio",
+                "network",
+                "webhook-rejected",
+                "invalid-notice",
+                "other",
+            ]
+        );
         assert_eq!(Error::RateLimited(Some(3)).twilio_code(), None);
-        assert_eq!(Error::RegionNotPermitted.twilio_code(), Some(21408));
+        assert_eq!(Error::Twilio(t()).twilio_code(), None);
     }
 }

@@ -537,3 +537,16 @@ pub fn smart_replacement(c: char) -> Option<&'static str> {
         _ => find(&SMART, c),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sort_guard_refuses_unsorted_and_repeated_keys() {
+        assert!(strictly_sorted(&[('a', 0), ('b', 0), ('c', 0)]));
+        assert!(strictly_sorted::<u8>(&[]));
+        assert!(!strictly_sorted(&[('b', 0), ('a', 0)]));
+        assert!(!strictly_sorted(&[('a', 0), ('a', 1)]));
+    }
+}

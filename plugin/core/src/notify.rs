@@ -447,11 +447,6 @@ impl Pacer {
         }
     }
 
-    /// The rate in force (at least 1).
-    pub fn segments_per_second(&self) -> u32 {
-        self.segments_per_second
-    }
-
     /// Milliseconds to wait at `now_ms` before sending a message of `segments` (0 is counted
     /// as 1); 0 when the budget allows it now. The message is accounted as sent at
     /// `now_ms` plus the returned delay.
@@ -725,6 +720,42 @@ mod tests {
             assert_eq!(error.to_string(), text);
         }
 
+        // Each placeholder's value is named in plain words when it is empty.
+        for (notice, placeholder, words) in [
+            (Notice::RepairReady { item: " ".into() }, "item", "the item"),
+            (
+                Notice::PaymentLink {
+                    url: "https://pay.example.com/x".into(),
+                    amount: "".into(),
+                },
+                "amount",
+                "the amount",
+            ),
+            (
+                Notice::PaymentLink {
+                    url: "".into(),
+                    amount: "$5".into(),
+                },
+                "link",
+                "the payment link",
+            ),
+            (
+                Notice::AppointmentReminder { time: "".into() },
+                "time",
+                "the appointment time",
+            ),
+        ] {
+            let e = render(&notice, &ctx("Maria", "Opal"), None).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "The {kind} template uses {{{placeholder}}}, but {words} is empty. Fill it \
+                     in, or take {{{placeholder}}} out of the template.",
+                    kind = notice.kind()
+                )
+            );
+        }
+
         // Empty first name, with the built-in template; other kinds list their own names.
         let e = render(&n, &ctx("", "Opal"), None).unwrap_err();
         assert_eq!(
@@ -834,8 +865,9 @@ mod tests {
         let mut p = Pacer::new(1);
         assert_eq!([0, 0, 0].map(|t| p.delay_for(t, 1)), [0, 1000, 2000]);
 
+        // A rate of 0 is a rate of 1.
         let mut p = Pacer::new(0);
-        assert_eq!(p.segments_per_second(), 1);
+        assert_eq!(p, Pacer::new(1));
         assert_eq!([p.delay_for(0, 1), p.delay_for(0, 0)], [0, 1000]);
 
         // 3 segments with 2 in the bucket: the third accrues in 500 ms.

@@ -486,6 +486,29 @@ mod tests {
     }
 
     #[test]
+    fn a_second_one_after_plus_one_is_dropped_only_before_ten_digits() {
+        // "+1 1 212 …": the 1 dialled within North America, before a full number.
+        assert_eq!(normalize("+1 1 212 555 0100"), Ok("+12125550100".into()));
+        // Ten digits that start with 1 are not a trunk 1 and a 9-digit number, but an area
+        // code that cannot start with 1.
+        assert_eq!(
+            normalize("+1 123 456 7890"),
+            Err("US area codes don't start with 1. Check the number.".into())
+        );
+    }
+
+    #[test]
+    fn a_trunk_digit_that_can_start_a_number_is_kept_when_the_length_fits() {
+        // Indonesia (+62): national numbers may start 00, and have 7 to 13 digits. With 12
+        // digits the number is possible as it stands, so its leading 0 is not a trunk prefix,
+        // even though the 11 digits after it would be possible too.
+        assert_eq!(
+            normalize("+62 000 123 456 789"),
+            Ok("+62000123456789".into())
+        );
+    }
+
+    #[test]
     fn refusals_say_why() {
         assert_eq!(
             normalize("555-123-456"),

@@ -46,16 +46,6 @@ pub enum Encoding {
     Ucs2,
 }
 
-impl Encoding {
-    /// The conventional name: `"GSM-7"` or `"UCS-2"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Gsm7 => "GSM-7",
-            Encoding::Ucs2 => "UCS-2",
-        }
-    }
-}
-
 /// What the live counter shows for a body.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SegmentInfo {

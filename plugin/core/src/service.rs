@@ -715,9 +715,37 @@ mod tests {
             Error::CredentialsRejected
         );
         assert_eq!(*host.secrets.borrow(), before, "old credentials kept");
-        let s = status(&host);
-        assert_eq!(s.masked_sid.as_deref(), Some("AC…0001"));
-        assert_eq!(s.friendly_name.as_deref(), Some("Gems & Co"));
+        assert_eq!(
+            status(&host),
+            ConnectionStatus {
+                connected: true,
+                masked_sid: Some("AC…0001".into()),
+                sender: Some("+15005550006".into()),
+                friendly_name: Some("Gems & Co".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn connect_reports_the_account_and_the_stored_sender() {
+        let host = FakeHost::answering(200, ACCOUNT);
+        let account = connect(
+            &host,
+            SID,
+            Auth::AuthToken(TOKEN.into()),
+            "MG00000000000000000000000000000002",
+        )
+        .unwrap();
+        assert_eq!(
+            account,
+            ConnectedAccount {
+                masked_sid: "AC…0001".into(),
+                friendly_name: "Gems & Co".into(),
+                status: "active".into(),
+                account_type: "Full".into(),
+                sender: "MG00000000000000000000000000000002".into(),
+            }
+        );
     }
 
     #[test]
@@ -771,6 +799,16 @@ mod tests {
                 twilio_code: None,
             }]
         );
+    }
+
+    #[test]
+    fn the_longest_body_twilio_accepts_is_sent() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        let longest = "a".repeat(MAX_BODY_CHARS);
+        send(&host, AuditAction::Send, "+15551234567", &longest, "bob").unwrap();
+        assert_eq!(host.requests.borrow().len(), 1);
+        assert_eq!(host.audit.borrow()[0].body_length, 1600);
     }
 
     #[test]

@@ -977,6 +977,9 @@ mod tests {
             "RSOYDt4T1cUTdK1PDd93",
             "AAAA",
             "RSOYDt4T1cUTdK1PDd93/VVr8B8",
+            // One character short of a signature, and one too many, each ending in `=`.
+            "RSOYDt4T1cUTdK1PDd93/VVr8B=",
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8A=",
         ] {
             let request = post(VECTOR_URL, &vector_params(), header);
             assert_eq!(
@@ -1049,6 +1052,47 @@ mod tests {
         let expected = WebhookError::UnsupportedContentType("application/json".into());
         assert_eq!(verify(TOKEN, &request), Err(expected.clone()));
         assert_eq!(parse_event(&request), Err(expected));
+    }
+
+    #[test]
+    fn ipv6_hosts_and_user_info_are_read_as_urls() {
+        // A bracketed IPv6 host: its colons are not a port, and the default port is still
+        // tried added and removed.
+        for (signed, received) in [
+            (
+                "https://[2001:db8::1]/twilio",
+                "https://[2001:db8::1]/twilio",
+            ),
+            (
+                "https://[2001:db8::1]:443/twilio",
+                "https://[2001:db8::1]/twilio",
+            ),
+            (
+                "https://[2001:db8::1]/twilio",
+                "https://[2001:db8::1]:443/twilio",
+            ),
+            (
+                "https://u:p@pos.example.com:443/twilio",
+                "https://u:p@pos.example.com/twilio",
+            ),
+        ] {
+            let params = vector_params();
+            let mut request = post(
+                received,
+                &params,
+                &compute_signature(TOKEN, signed, &params),
+            );
+            assert_eq!(verify(TOKEN, &request), Ok(()), "{signed} as {received}");
+            request.url = format!("{received}x");
+            assert_eq!(verify(TOKEN, &request), Err(WebhookError::BadSignature));
+        }
+        // User info with no host after it is not a URL.
+        let request = post(
+            "https://twilio@:443/x",
+            &vector_params(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+        );
+        assert_eq!(verify(TOKEN, &request), Err(WebhookError::InvalidUrl));
     }
 
     #[test]

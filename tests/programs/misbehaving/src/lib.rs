@@ -6,7 +6,8 @@
 //! - `grow`: allocates without end (the memory limit must stop it);
 //! - `get URL` / `post URL`: a request to any destination (the policy must refuse it);
 //! - `host-header URL`: a request that sets its own `Host` header;
-//! - `env`: reports the environment variables and preopened directories it can see.
+//! - `env`: reports the environment variables and preopened directories it can see;
+//! - `trap`: panics, which traps the call (the component is built with `panic = "abort"`).
 //!
 //! Anything else succeeds with a receipt whose status is `ok`.
 
@@ -113,6 +114,7 @@ impl Guest for Misbehaving {
                     std::hint::black_box(&hoard);
                 }
             }
+            ("trap", _) => panic!("a deliberate trap"),
             ("get", url) => request(Method::Get, url, false),
             ("post", url) => request(Method::Post, url, false),
             ("host-header", url) => request(Method::Get, url, true),
