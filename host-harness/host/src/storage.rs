@@ -4,7 +4,7 @@
 //! One database file, `sms-host.db`, under the data directory. It is created with mode 0600
 //! (its WAL and shared-memory files inherit that mode from it), runs in WAL mode, and has
 //! `secure_delete` on, so deleted secrets are overwritten rather than left in free pages.
-//! Times are UTC, RFC 3339 to the second, written by SQLite itself ([`NOW`]).
+//! Times are UTC, RFC 3339 to the second, written by SQLite itself.
 
 use std::path::{Path, PathBuf};
 
