@@ -74,6 +74,6 @@ pub use bindings::pos::sms::types;
 pub use error::{Error, PluginError};
 pub use harness::{Harness, HarnessConfig, Session};
 
-/// The plugin component this library was built with (built by `build.rs`).
+/// The plugin component this library was built with (feature `embedded-plugin`).
 #[cfg(feature = "embedded-plugin")]
-pub static EMBEDDED_PLUGIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sms_plugin.wasm"));
+pub static EMBEDDED_PLUGIN: &[u8] = sms_plugin_artifact::COMPONENT;

@@ -4,7 +4,7 @@
 use std::env;
 use std::path::PathBuf;
 
-#[path = "../../../host-harness/host/guest_build.rs"]
+#[path = "../../../plugin/artifact/guest_build.rs"]
 mod guest_build;
 
 fn main() {

@@ -1,6 +1,5 @@
-//! Builds the plugin component for `wasm32-wasip2` so the library embeds the plugin it was
-//! built with (feature `embedded-plugin`, on by default). Test guests are not built here:
-//! they belong to `tests/programs`.
+//! Builds the plugin component for `wasm32-wasip2`, for `pos-sms-host` to embed. Test guests
+//! are not built here: they belong to `tests/programs`.
 
 use std::env;
 use std::path::PathBuf;
@@ -9,16 +8,13 @@ use std::path::PathBuf;
 mod guest_build;
 
 fn main() {
-    if env::var_os("CARGO_FEATURE_EMBEDDED_PLUGIN").is_none() {
-        return;
-    }
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let workspace = manifest_dir
         .ancestors()
         .nth(2)
-        .expect("host-harness/host sits two levels below the workspace");
+        .expect("plugin/artifact sits two levels below the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    for watched in ["plugin", "wit", "Cargo.lock"] {
+    for watched in ["plugin/core", "plugin/component", "wit", "Cargo.lock"] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()

@@ -1,6 +1,6 @@
 //! Building a guest component from a build script (the pattern of wasmtime's
-//! `crates/test-programs/artifacts`), shared by `pos-sms-host`'s build script (the plugin)
-//! and `tests/programs/artifacts`' (the test guests) through `#[path]`.
+//! `crates/test-programs/artifacts`), shared by this crate's build script (the plugin) and
+//! `tests/programs/artifacts`' (the test guests) through `#[path]`.
 //!
 //! The guest is built by a child `cargo` in its own target directory (`<target>/guest`): the
 //! outer build holds the lock on the main one. Variables that the outer build (clippy,
