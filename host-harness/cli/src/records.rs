@@ -52,27 +52,16 @@ pub fn replies(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The settings a store may change: every one the plugin's manifest says it reads, and the
-/// host's own throughput budget.
-fn settable(harness: &Harness) -> Vec<&str> {
-    let mut keys: Vec<&str> = harness
-        .manifest()
-        .config
-        .iter()
-        .map(String::as_str)
-        .collect();
-    keys.push(CONFIG_SEGMENTS_PER_SECOND);
-    keys
-}
-
+/// A setting a store may change: one the plugin's manifest says it reads, or the host's own
+/// throughput budget.
 fn check_key(harness: &Harness, key: &str) -> Result<(), Fail> {
-    let keys = settable(harness);
-    if keys.contains(&key) {
+    let manifest = harness.manifest();
+    if manifest.reads_config(key) || key == CONFIG_SEGMENTS_PER_SECOND {
         return Ok(());
     }
     Err(Fail::usage(format!(
-        "unknown setting '{key}'; the settings are {}",
-        keys.join(", ")
+        "unknown setting '{key}'; the settings are {}, {CONFIG_SEGMENTS_PER_SECOND}",
+        manifest.config.join(", ")
     )))
 }
 

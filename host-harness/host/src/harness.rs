@@ -56,9 +56,8 @@ impl HarnessConfig {
 /// tasks: every call runs in its own instance.
 pub struct Harness {
     pre: PluginPre<HostState>,
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     declared: Arc<Vec<Origin>>,
-    config_keys: Arc<Vec<String>>,
     store: Arc<Mutex<HostStore>>,
     policy: Arc<OutboundPolicy>,
     timeouts: Timeouts,
@@ -118,8 +117,7 @@ impl Harness {
         Ok(Harness {
             pre,
             declared: Arc::new(manifest.outbound.clone()),
-            config_keys: Arc::new(manifest.config.clone()),
-            manifest,
+            manifest: Arc::new(manifest),
             store: Arc::new(Mutex::new(store)),
             policy: Arc::new(config.policy),
             timeouts: config.timeouts,
@@ -156,7 +154,7 @@ impl Harness {
                 hooks,
                 self.limits,
                 self.pacer.clone(),
-                self.config_keys.clone(),
+                self.manifest.clone(),
             ),
         );
         limits::install(&mut store, |s| &mut s.enforcer);
@@ -255,11 +253,7 @@ impl Harness {
 
     /// The plugin requests the policy refused since this harness opened.
     pub fn denials(&self) -> Vec<Denial> {
-        self.denials
-            .all
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.denials.all()
     }
 
     fn db(&self) -> MutexGuard<'_, HostStore> {
@@ -267,12 +261,10 @@ impl Harness {
     }
 }
 
-/// A failed call into the plugin: a limit it passed, or a trap.
+/// A failed call into the plugin: a limit it passed, or a trap. (`downcast_ref` looks
+/// through the whole context chain wasmtime adds.)
 fn call_failed(e: wasmtime::Error) -> Error {
-    let limit = e
-        .downcast_ref::<LimitExceeded>()
-        .or_else(|| e.chain().find_map(|c| c.downcast_ref::<LimitExceeded>()));
-    match limit {
+    match e.downcast_ref::<LimitExceeded>() {
         Some(limit) => Error::Limit(limit.clone()),
         None => Error::Trap(format!("{e:#}")),
     }
@@ -291,11 +283,7 @@ impl Session {
     fn begin(&mut self) {
         self.store.data_mut().enforcer.start_call();
         self.store.set_epoch_deadline(1);
-        self.denials
-            .session
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.denials.clear_session();
     }
 
     async fn finish<T>(

@@ -20,6 +20,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::bindings::Plugin;
 use crate::bindings::pos::sms::{host, types};
 use crate::error::{LoadError, StorageError};
+use crate::manifest::Manifest;
 use crate::policy::PolicyHooks;
 use crate::runtime::limits::{Enforcer, Limits};
 use crate::storage::{AuditEntry, HostStore, NoticeState};
@@ -33,8 +34,8 @@ pub struct HostState {
     pub(crate) store: Arc<Mutex<HostStore>>,
     pub(crate) enforcer: Enforcer,
     pub(crate) pacer: SharedPacer,
-    /// The settings the plugin's manifest declares; it is served no others.
-    pub(crate) config_keys: Arc<Vec<String>>,
+    /// The plugin's manifest: it is served only the settings this declares.
+    pub(crate) manifest: Arc<Manifest>,
 }
 
 impl HostState {
@@ -45,7 +46,7 @@ impl HostState {
         hooks: PolicyHooks,
         limits: Limits,
         pacer: SharedPacer,
-        config_keys: Arc<Vec<String>>,
+        manifest: Arc<Manifest>,
     ) -> HostState {
         HostState {
             wasi: WasiCtx::builder().inherit_stderr().build(),
@@ -55,7 +56,7 @@ impl HostState {
             store,
             enforcer: Enforcer::new(limits),
             pacer,
-            config_keys,
+            manifest,
         }
     }
 
@@ -125,11 +126,11 @@ impl host::Host for HostState {
     }
 
     fn get_config(&mut self, key: String) -> Option<String> {
-        if !self.config_keys.contains(&key) {
+        if !self.manifest.reads_config(&key) {
             log::warn!(
                 "refused the plugin's read of the setting '{key}': its manifest does not \
                  declare it (declared: {})",
-                self.config_keys.join(", ")
+                self.manifest.config.join(", ")
             );
             return None;
         }

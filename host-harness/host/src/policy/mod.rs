@@ -114,9 +114,14 @@ impl OutboundPolicy {
 #[derive(Debug, Clone, Default)]
 pub struct DenialLog {
     /// Every refusal since the harness opened.
-    pub all: Arc<Mutex<Vec<Denial>>>,
+    all: Arc<Mutex<Vec<Denial>>>,
     /// The refusals of one session.
-    pub session: Arc<Mutex<Vec<Denial>>>,
+    session: Arc<Mutex<Vec<Denial>>>,
+}
+
+/// A log's list; a panic elsewhere while it was held does not lose it.
+fn list(log: &Mutex<Vec<Denial>>) -> std::sync::MutexGuard<'_, Vec<Denial>> {
+    log.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl DenialLog {
@@ -130,16 +135,23 @@ impl DenialLog {
 
     fn record(&self, denial: Denial) {
         log::warn!("{denial}");
-        for log in [&self.all, &self.session] {
-            log.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(denial.clone());
-        }
+        list(&self.all).push(denial.clone());
+        list(&self.session).push(denial);
+    }
+
+    /// Every refusal since the harness opened.
+    pub fn all(&self) -> Vec<Denial> {
+        list(&self.all).clone()
+    }
+
+    /// Forgets this session's refusals (a new call begins).
+    pub fn clear_session(&self) {
+        list(&self.session).clear();
     }
 
     /// The latest refusal of this session, taken out of its log.
     pub fn take_last(&self) -> Option<Denial> {
-        self.session.lock().unwrap_or_else(|p| p.into_inner()).pop()
+        list(&self.session).pop()
     }
 }
 
@@ -525,7 +537,7 @@ mod tests {
         };
         one.record(denial("a"));
         two.record(denial("b"));
-        assert_eq!(harness.all.lock().unwrap().len(), 2);
+        assert_eq!(harness.all().len(), 2);
         assert_eq!(one.take_last(), Some(denial("a")));
         assert_eq!(one.take_last(), None);
         assert_eq!(two.take_last(), Some(denial("b")));
