@@ -42,7 +42,8 @@ const FRIENDLY_NAME: &str = "JewelTrak Demo Store";
 const TEST_BODY: &str = "Test message from JewelTrak Demo Store: texting through Twilio works.";
 
 /// Environment variables the CLI reads that a developer's shell may have set.
-const CLEARED_ENV: [&str; 3] = [
+const CLEARED_ENV: [&str; 4] = [
+    "HOST_HARNESS_NOW",
     "TWILIO_API_URL",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_API_KEY_SECRET",
@@ -160,6 +161,7 @@ impl Cli {
         }
         cmd.args(args);
         cmd.env("TWILIO_AUTH_TOKEN", TOKEN);
+        cmd.env("HOST_HARNESS_NOW", crate::common::DAYTIME_RFC3339);
         for (key, value) in env {
             match value {
                 Some(value) => cmd.env(key, value),
@@ -329,6 +331,8 @@ impl Row<'_> {
             "status": status,
             "error_kind": error_kind,
             "twilio_code": twilio_code,
+            "purpose": "transactional",
+            "note": null,
             // No status callback reaches these tests (no webhook-url is set).
             "delivery": null,
         })

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use fake_twilio::{FakeConfig, FakeTwilio};
 use pos_sms_host::policy::{OutboundPolicy, Timeouts};
-use pos_sms_host::types::{Auth, Credentials};
+use std::sync::Arc;
+
+use pos_sms_host::runtime::clock::ManualClock;
+use pos_sms_host::types::{Auth, Credentials, NoticeOutcome, NoticeReceipt, WebhookRequest};
 use pos_sms_host::{Error, Harness, HarnessConfig, PluginError};
 
 /// The fake's account.
@@ -35,9 +38,18 @@ pub fn shared_cache_dir() -> PathBuf {
     std::env::temp_dir().join("sms-e2e-component-cache")
 }
 
-/// A harness config over `dir` with the shared cache and Twilio rewritten to `fake`.
+/// 2026-12-01T17:00:00Z: daytime in every US zone, so quiet hours hold nothing unless a
+/// test moves the clock.
+pub const DAYTIME: i64 = 1_796_144_400;
+
+/// The same instant for the CLI (`--now`).
+pub const DAYTIME_RFC3339: &str = "2026-12-01T17:00:00Z";
+
+/// A harness config over `dir` with the shared cache, Twilio rewritten to `fake`, and the
+/// clock stopped at [`DAYTIME`].
 pub fn config_for(dir: &std::path::Path, fake: &FakeTwilio) -> HarnessConfig {
     let mut config = HarnessConfig::new(dir);
+    config.clock = Arc::new(ManualClock::at(DAYTIME));
     config.cache_dir = Some(shared_cache_dir());
     config.policy =
         OutboundPolicy::with_fake_twilio(fake.base_url().parse().expect("fake URL parses"));
@@ -100,10 +112,48 @@ pub async fn connected_world_with_timeouts(timeouts: Timeouts) -> World {
     world
 }
 
+/// The receipt of a notice that was sent; panics on a held one.
+pub fn sent(outcome: NoticeOutcome) -> NoticeReceipt {
+    match outcome {
+        NoticeOutcome::Sent(receipt) => receipt,
+        NoticeOutcome::Held(held) => panic!("expected the notice sent, it was held: {held:?}"),
+    }
+}
+
 /// The plugin error inside a harness error; panics on a host error.
 pub fn plugin_error(e: Error) -> PluginError {
     match e {
         Error::Plugin(p) => p,
         other => panic!("expected a plugin error, got {other:?}"),
+    }
+}
+
+/// A customer's reply as Twilio would post it to `url`, signed with [`TOKEN`].
+pub fn signed_reply(url: &str, from: &str, to: &str, body: &str, sid: &str) -> WebhookRequest {
+    let params: Vec<(String, String)> = [
+        ("MessageSid", sid),
+        ("AccountSid", SID),
+        ("From", from),
+        ("To", to),
+        ("Body", body),
+        ("NumMedia", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let signature = sms_core::webhook::compute_signature(TOKEN, url, &params);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    WebhookRequest {
+        url: url.into(),
+        headers: vec![
+            ("X-Twilio-Signature".into(), signature),
+            (
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+        ],
+        body: body.into_bytes(),
     }
 }

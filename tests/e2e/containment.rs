@@ -7,7 +7,7 @@ use pos_sms_host::error::{Denial, DenialReason, LimitExceeded};
 use pos_sms_host::origin::{Origin, twilio_origin};
 use pos_sms_host::policy::OutboundPolicy;
 use pos_sms_host::runtime::limits::Limits;
-use pos_sms_host::types::{self, Outgoing};
+use pos_sms_host::types::{self, Outgoing, Purpose};
 use pos_sms_host::{Error, Harness, HarnessConfig};
 
 fn harness(dir: &std::path::Path, policy: OutboundPolicy) -> Harness {
@@ -27,6 +27,8 @@ fn order(body: &str) -> Outgoing {
         to: String::new(),
         body: body.into(),
         user: "mallory".into(),
+        purpose: Purpose::Transactional,
+        override_quiet_hours: false,
     }
 }
 

@@ -6,7 +6,7 @@
 //! for are 1 s at most, so the whole file runs in a few seconds.
 
 use fake_twilio::Fault;
-use pos_sms_host::types::{Auth, Credentials, Error, Outgoing, Receipt, TwilioError};
+use pos_sms_host::types::{Auth, Credentials, Error, Outgoing, Purpose, Receipt, TwilioError};
 use pos_sms_host::{Error as HostError, PluginError};
 
 use crate::common::*;
@@ -22,6 +22,8 @@ async fn send(w: &World) -> Result<Receipt, HostError> {
             to: "+12125550100".into(),
             body: "Your ring is ready".into(),
             user: "alice".into(),
+            purpose: Purpose::Transactional,
+            override_quiet_hours: false,
         })
         .await
 }
@@ -297,6 +299,8 @@ async fn a_refused_connection_is_a_network_error_in_the_audit_log() {
                 to: "+12125550100".into(),
                 body: "hi".into(),
                 user: "alice".into(),
+                purpose: Purpose::Transactional,
+                override_quiet_hours: false,
             })
             .await
             .unwrap_err(),

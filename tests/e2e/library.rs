@@ -7,7 +7,7 @@ use pos_sms_host::origin::twilio_origin;
 use pos_sms_host::policy::OutboundPolicy;
 use pos_sms_host::runtime::CacheOutcome;
 use pos_sms_host::storage::AuditRow;
-use pos_sms_host::types::{self, Auth, Credentials, Error, Outgoing};
+use pos_sms_host::types::{self, Auth, Credentials, Error, Outgoing, Purpose};
 use pos_sms_host::{Error as HostError, Harness, HarnessConfig};
 
 use crate::common::*;
@@ -17,6 +17,8 @@ fn outgoing(to: &str, body: &str, user: &str) -> Outgoing {
         to: to.into(),
         body: body.into(),
         user: user.into(),
+        purpose: Purpose::Transactional,
+        override_quiet_hours: false,
     }
 }
 

@@ -5,6 +5,7 @@
 mod common;
 
 mod cli;
+mod compat;
 mod containment;
 mod durability;
 mod faults;

@@ -18,14 +18,14 @@ fn repair(event_id: &str) -> NoticeEvent {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_event_twice_texts_once() {
     let w = connected_world().await;
-    let first = w.harness.notify(repair("repair-1234")).await.unwrap();
+    let first = sent(w.harness.notify(repair("repair-1234")).await.unwrap());
     assert!(!first.duplicate);
     assert_eq!(
         first.text,
         "Hi Sam, your ring is ready for pickup at JewelTrak Demo Store. See you soon!"
     );
     assert_eq!(first.segments, 1);
-    let second = w.harness.notify(repair("repair-1234")).await.unwrap();
+    let second = sent(w.harness.notify(repair("repair-1234")).await.unwrap());
     assert!(second.duplicate);
     assert_eq!(second.receipt.sid, first.receipt.sid);
     assert_eq!(w.fake.messages().len(), 1, "texted once");
@@ -58,7 +58,7 @@ async fn the_stores_template_is_used_and_a_broken_one_is_refused() {
         }),
         ..repair(id)
     };
-    let sent = w.harness.notify(link("pay-1")).await.unwrap();
+    let sent = sent(w.harness.notify(link("pay-1")).await.unwrap());
     assert_eq!(
         sent.text,
         "Sam, pay $412.50 to Gems & Co: https://pay.example.com/i/8f3a"
@@ -99,6 +99,6 @@ async fn a_failed_notice_can_be_sent_again_later() {
         to: "(212) 555-0100".into(),
         ..unreachable
     };
-    let sent = w.harness.notify(fixed).await.unwrap();
+    let sent = sent(w.harness.notify(fixed).await.unwrap());
     assert!(!sent.duplicate);
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use pos_sms_host::types::{Auth, Credentials, Outgoing};
+use pos_sms_host::types::{Auth, Credentials, Outgoing, Purpose};
 
 use crate::common::*;
 
@@ -45,6 +45,8 @@ async fn disconnect_removes_the_token_bytes_from_every_database_file() {
             to: "+12125550100".into(),
             body: "Your ring is ready".into(),
             user: "alice".into(),
+            purpose: Purpose::Transactional,
+            override_quiet_hours: false,
         })
         .await
         .unwrap();

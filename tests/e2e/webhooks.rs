@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fake_twilio::UNDELIVERABLE_TO;
 use pos_sms_host::serve::WebhookServer;
 use pos_sms_host::storage::Delivery;
-use pos_sms_host::types::{Outgoing, WebhookEvent};
+use pos_sms_host::types::{Outgoing, Purpose, WebhookEvent};
 use sms_core::webhook::compute_signature;
 
 use crate::common::*;
@@ -38,6 +38,8 @@ fn send_to(to: &str) -> Outgoing {
         to: to.into(),
         body: "Your ring is ready".into(),
         user: "alice".into(),
+        purpose: Purpose::Transactional,
+        override_quiet_hours: false,
     }
 }
 
@@ -177,7 +179,7 @@ async fn inbound_stop_refuses_the_next_send_and_start_allows_it_again() {
     );
     let replies = l.world.harness.replies(Some("+12125550100"), 10).unwrap();
     assert_eq!(
-        (replies[0].body.as_str(), replies[0].keyword.as_deref()),
+        (replies[0].body.as_str(), replies[0].intent.as_deref()),
         ("STOP", Some("opt-out"))
     );
 

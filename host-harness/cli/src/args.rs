@@ -35,6 +35,11 @@ pub struct Cli {
     /// Print one JSON object per result on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Act as if it were this time (RFC 3339, e.g. 2026-12-01T22:30:00Z) for quiet hours and
+    /// the held-notice queue: for tests and for trying the rules out. Default: the system
+    /// clock.
+    #[arg(long, value_name = "TIME", env = "HOST_HARNESS_NOW", value_parser = parse_time)]
+    pub now: Option<i64>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -77,6 +82,14 @@ pub enum Command {
         /// The staff user sending it (recorded in the audit log).
         #[arg(long, value_name = "NAME", default_value = "cli")]
         user: String,
+        /// Why it is sent: marketing texts need a marketing consent on record (see
+        /// `consent grant`).
+        #[arg(long, value_enum, default_value_t = PurposeArg::Transactional)]
+        purpose: PurposeArg,
+        /// Send even though it is outside quiet hours in the customer's time zone (audited
+        /// with --user).
+        #[arg(long)]
+        override_quiet_hours: bool,
     },
     /// Send the test message ("Send Test SMS").
     Test {
@@ -195,6 +208,40 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// List the store's stop list: the numbers that opted out, with when, how and the reply
+    /// that did it.
+    OptOuts,
+    /// Put a number on the stop list by hand (the customer asked in person or by phone).
+    OptOut {
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+        /// The staff user recording it (audited).
+        #[arg(long, value_name = "NAME", default_value = "cli")]
+        user: String,
+    },
+    /// Take a number off the stop list, when the customer asked to be texted again.
+    OptIn {
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+        /// The staff user recording it (audited).
+        #[arg(long, value_name = "NAME", default_value = "cli")]
+        user: String,
+    },
+    /// Record, revoke or show a customer's consent to be texted.
+    Consent {
+        /// What to do.
+        #[command(subcommand)]
+        action: ConsentAction,
+    },
+    /// List the automated notices held for quiet hours, or send those that are due.
+    Queue {
+        /// `run`: send the held notices that are due (safe to run from cron, and twice at
+        /// once).
+        #[command(subcommand)]
+        action: Option<QueueAction>,
+    },
     /// Serve the webhook endpoint Twilio posts delivery updates and replies to.
     Serve {
         /// The address to listen on.
@@ -247,6 +294,91 @@ pub enum NoticeArg {
     AppointmentReminder,
 }
 
+/// Why a text is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PurposeArg {
+    /// About something the customer asked for (the default).
+    Transactional,
+    /// Promotion: needs a marketing consent on record.
+    Marketing,
+}
+
+/// How a customer gave consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    /// In the store, recorded by staff.
+    InStore,
+    /// A signed paper form.
+    PaperForm,
+    /// A web form.
+    WebForm,
+    /// A text-in keyword.
+    TextIn,
+}
+
+impl SourceArg {
+    /// The name the store keeps.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceArg::InStore => "in-store",
+            SourceArg::PaperForm => "paper-form",
+            SourceArg::WebForm => "web-form",
+            SourceArg::TextIn => "text-in",
+        }
+    }
+}
+
+/// Consent commands.
+#[derive(Debug, Subcommand)]
+pub enum ConsentAction {
+    /// Record a consent, kept as evidence.
+    Grant {
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+        /// What it covers.
+        #[arg(long, value_enum)]
+        purpose: PurposeArg,
+        /// How it was given.
+        #[arg(long, value_enum)]
+        source: SourceArg,
+        /// The staff user recording it.
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        /// The words the customer agreed to, a form's reference, …
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Revoke the consents in force (of one purpose, or all).
+    Revoke {
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+        /// Only this purpose [default: every purpose].
+        #[arg(long, value_enum)]
+        purpose: Option<PurposeArg>,
+        /// The staff user recording it.
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        /// Why.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Show every consent recorded for a number, revoked ones too.
+    Show {
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+    },
+}
+
+/// Queue commands.
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// Send the held notices that are due now.
+    Run,
+}
+
 /// Webhook tools.
 #[derive(Debug, Subcommand)]
 pub enum WebhookAction {
@@ -290,6 +422,14 @@ pub enum ConfigAction {
     },
     /// List every setting.
     List,
+}
+
+/// Parses an RFC 3339 time into Unix seconds.
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    text.trim()
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| format!("'{text}' is not an RFC 3339 time like 2026-12-01T22:30:00Z ({e})"))
 }
 
 /// Parses a price in dollars (`0.008`, up to six decimals) into millionths.

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use fake_twilio::{FakeConfig, FakeTwilio};
+use pos_sms_host::runtime::clock::{Clock as _, ManualClock};
 use pos_sms_host::serve::WebhookServer;
 use pos_sms_host::{Harness, HarnessConfig, types};
 use serde_json::{Value, json};
@@ -33,6 +34,12 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
     .await
     .map_err(|e| Fail::host(format!("starting the fake Twilio: {e}")))?;
     let mut config = HarnessConfig::new(dir.path());
+    // Quiet hours (08:00-21:00 in the customer's zone) would hold the demo's texts at night:
+    // the plugin's clock is pinned to 17:00 UTC today, daytime across the US.
+    let today = pos_sms_host::runtime::clock::SystemClock
+        .now_unix()
+        .div_euclid(86_400);
+    config.clock = Arc::new(ManualClock::at(today * 86_400 + 17 * 3600));
     config.policy = crate::policy(Some(&fake.base_url()), &[])?;
     let harness = Harness::open(config.clone())?;
     harness.set_config("store-name", "Gems & Co Jewellers")?;
@@ -105,6 +112,8 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
             to: typed.into(),
             body: "Hi Sam, your ring repair is ready for pickup at Gems & Co. See you soon!".into(),
             user: "alice".into(),
+            purpose: types::Purpose::Transactional,
+            override_quiet_hours: false,
         })
         .await?;
     say(
@@ -141,6 +150,8 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
             to: "+15005550004".into(),
             body: "Your appointment is tomorrow at 2pm.".into(),
             user: "bob".into(),
+            purpose: types::Purpose::Transactional,
+            override_quiet_hours: false,
         })
         .await;
     match refused {

@@ -7,6 +7,7 @@
 
 mod account;
 mod args;
+mod compliance;
 mod count;
 mod demo;
 mod fake;
@@ -112,7 +113,29 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
         }
         Command::Disconnect => account::disconnect(&harness, out).await,
         Command::Status => account::status(&harness, out).await,
-        Command::Send { to, body, user } => messages::send(&harness, to, body, user, out).await,
+        Command::Send {
+            to,
+            body,
+            user,
+            purpose,
+            override_quiet_hours,
+        } => {
+            let outgoing = pos_sms_host::types::Outgoing {
+                to,
+                body,
+                user,
+                purpose: messages::purpose(purpose),
+                override_quiet_hours,
+            };
+            messages::send(&harness, outgoing, out).await
+        }
+        Command::OptOuts => compliance::opt_outs(&harness, out),
+        Command::OptOut { number, user } => {
+            compliance::opt_out(&harness, &number, &user, out).await
+        }
+        Command::OptIn { number, user } => compliance::opt_in(&harness, &number, &user, out).await,
+        Command::Consent { action } => compliance::consent(&harness, action, out).await,
+        Command::Queue { action } => compliance::queue(&harness, action, out).await,
         Command::Test { to, user } => messages::test(&harness, &to, &user, out).await,
         Command::Notify {
             kind,
@@ -211,6 +234,9 @@ fn open(cli: &Cli) -> Result<Harness, Fail> {
         }
     }
     config.policy = policy(cli.twilio_url.as_deref(), &grants)?;
+    if let Some(now) = cli.now {
+        config.clock = std::sync::Arc::new(pos_sms_host::runtime::clock::ManualClock::at(now));
+    }
     Ok(Harness::open(config)?)
 }
 

@@ -4,18 +4,24 @@ use std::process::ExitCode;
 
 use pos_sms_host::{Harness, types};
 
-use crate::args::NoticeArg;
+use crate::args::{NoticeArg, PurposeArg};
 use crate::output::{Fail, Out, notice_json, notice_text, receipt_json, receipt_text};
+
+/// The WIT purpose for the flag.
+pub fn purpose(arg: PurposeArg) -> types::Purpose {
+    match arg {
+        PurposeArg::Transactional => types::Purpose::Transactional,
+        PurposeArg::Marketing => types::Purpose::Marketing,
+    }
+}
 
 /// `send`.
 pub async fn send(
     harness: &Harness,
-    to: String,
-    body: String,
-    user: String,
+    outgoing: types::Outgoing,
     out: Out,
 ) -> Result<ExitCode, Fail> {
-    let receipt = harness.send(types::Outgoing { to, body, user }).await?;
+    let receipt = harness.send(outgoing).await?;
     out.print(&receipt_json(&receipt), || receipt_text(&receipt));
     Ok(ExitCode::SUCCESS)
 }

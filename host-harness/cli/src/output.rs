@@ -102,14 +102,36 @@ pub fn batch_exit(failed: usize, total: usize, what: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
-pub fn notice_json(r: &types::NoticeReceipt) -> Value {
-    let mut value = receipt_json(&r.receipt);
-    value["text"] = json!(r.text);
-    value["duplicate"] = json!(r.duplicate);
-    value
+pub fn notice_json(outcome: &types::NoticeOutcome) -> Value {
+    match outcome {
+        types::NoticeOutcome::Sent(r) => {
+            let mut value = receipt_json(&r.receipt);
+            value["text"] = json!(r.text);
+            value["duplicate"] = json!(r.duplicate);
+            value["held"] = json!(false);
+            value
+        }
+        types::NoticeOutcome::Held(h) => json!({
+            "held": true,
+            "release_at": h.release_at,
+            "release_local": h.release_local,
+            "key": h.key,
+            "to": h.event.to,
+        }),
+    }
 }
 
-pub fn notice_text(r: &types::NoticeReceipt) -> String {
+pub fn notice_text(outcome: &types::NoticeOutcome) -> String {
+    let r = match outcome {
+        types::NoticeOutcome::Sent(r) => r,
+        types::NoticeOutcome::Held(h) => {
+            return format!(
+                "Held until {} ({}): it is quiet hours for the customer. `host-harness queue \
+                 run` (or `serve`) sends it then.",
+                h.release_local, h.release_at
+            );
+        }
+    };
     if r.duplicate {
         format!(
             "Already sent: this event went to {} as {}; nothing was sent again.",

@@ -41,7 +41,7 @@ pub fn replies(
     }
     for r in &replies {
         let keyword = r
-            .keyword
+            .intent
             .as_deref()
             .map(|k| format!(" [{k}]"))
             .unwrap_or_default();

@@ -36,6 +36,20 @@ pub enum Error {
     /// The plugin trapped (a bug in the plugin, not a limit): the call's instance is gone.
     #[error("the plugin failed: {0}")]
     Trap(String),
+    /// The loaded plugin's API version has no way to do what was asked.
+    #[error(
+        "the plugin implements pos:sms {api_version}, which cannot {what}; install a plugin \
+         built for pos:sms 0.2.0 or later"
+    )]
+    Unsupported {
+        /// The plugin's API version.
+        api_version: String,
+        /// What was asked (`send marketing texts`).
+        what: &'static str,
+    },
+    /// A value the caller passed cannot be used; the text says which and how to fix it.
+    #[error("{0}")]
+    Invalid(String),
     /// The webhook server could not listen on its address.
     #[error("could not listen on {addr}: {source}")]
     Listen {
@@ -86,6 +100,9 @@ impl PluginError {
             E::Network(_) => "network",
             E::WebhookRejected(_) => "webhook-rejected",
             E::InvalidNotice(_) => "invalid-notice",
+            E::QuietHours(_) => "quiet-hours",
+            E::NoConsent => "no-consent",
+            E::HostFailed(_) => "host-failed",
             E::Other(_) => "other",
         }
     }

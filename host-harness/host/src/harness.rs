@@ -5,17 +5,22 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use semver::Version;
 use wasmtime::Store;
 
-use crate::bindings::{Plugin, PluginPre};
+use crate::bindings::v0_1::pos::sms::types as old;
+use crate::bindings::{v0_1, v0_2};
 use crate::error::{Denial, Error, LimitExceeded, LoadError, PluginError, Refusal};
-use crate::imports::{HostState, SharedPacer, linker};
+use crate::imports::{HostState, SharedPacer, StateParts, linker, purpose_name};
 use crate::manifest::{self, Manifest};
 use crate::origin::Origin;
 use crate::policy::{DenialLog, OutboundPolicy, PolicyHooks, Timeouts};
+use crate::runtime::clock::{Clock, SystemClock};
 use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
-use crate::storage::{AuditRow, HostStore, Reply};
+use crate::storage::{
+    AuditEntry, AuditRow, ConsentRow, HeldRow, HostStore, NewConsent, OptOutEntry, OptOutRow, Reply,
+};
 use crate::types;
 
 /// How to open a [`Harness`].
@@ -35,6 +40,8 @@ pub struct HarnessConfig {
     pub timeouts: Timeouts,
     /// Memory and CPU limits per call.
     pub limits: Limits,
+    /// The time the plugin sees and held notices are released by [default: the system's].
+    pub clock: Arc<dyn Clock>,
 }
 
 impl HarnessConfig {
@@ -48,21 +55,31 @@ impl HarnessConfig {
             policy: OutboundPolicy::default(),
             timeouts: Timeouts::default(),
             limits: Limits::default(),
+            clock: Arc::new(SystemClock),
         }
     }
+}
+
+/// The pre-instantiated plugin, at the API version it was built for.
+enum Pre {
+    V0_1(v0_1::PluginPre<HostState>),
+    V0_2(v0_2::PluginPre<HostState>),
+}
+
+/// One instance of the plugin, at its API version.
+enum Instance {
+    V0_1(v0_1::Plugin),
+    V0_2(v0_2::Plugin),
 }
 
 /// A loaded, pre-instantiated plugin and the host state around it. Share it (`Arc`) between
 /// tasks: every call runs in its own instance.
 pub struct Harness {
-    pre: PluginPre<HostState>,
-    manifest: Arc<Manifest>,
+    pre: Pre,
+    parts: StateParts,
     declared: Arc<Vec<Origin>>,
-    store: Arc<Mutex<HostStore>>,
     policy: Arc<OutboundPolicy>,
     timeouts: Timeouts,
-    limits: Limits,
-    pacer: SharedPacer,
     denials: DenialLog,
     cache: CacheOutcome,
 }
@@ -110,19 +127,26 @@ impl Harness {
         let (component, cache) = runtime::load_component(&engine, &wasm, &cache_dir)?;
         let (_, exports) = runtime::interface_names(&engine, &component);
         crate::api::check_plugin(&manifest, &exports).map_err(LoadError::ApiVersion)?;
-        let pre = linker(&engine)?
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let pre = PluginPre::new(pre).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
+        let pre = linker(&engine)?.instantiate_pre(&component).map_err(link)?;
+        // `check_plugin` proved the component exports the version its manifest names.
+        let pre = if manifest.api_version == Version::new(0, 1, 0) {
+            Pre::V0_1(v0_1::PluginPre::new(pre).map_err(link)?)
+        } else {
+            Pre::V0_2(v0_2::PluginPre::new(pre).map_err(link)?)
+        };
         Ok(Harness {
             pre,
             declared: Arc::new(manifest.outbound.clone()),
-            manifest: Arc::new(manifest),
-            store: Arc::new(Mutex::new(store)),
+            parts: StateParts {
+                store: Arc::new(Mutex::new(store)),
+                limits: config.limits,
+                pacer: SharedPacer::default(),
+                manifest: Arc::new(manifest),
+                clock: config.clock,
+            },
             policy: Arc::new(config.policy),
             timeouts: config.timeouts,
-            limits: config.limits,
-            pacer: SharedPacer::default(),
             denials: DenialLog::default(),
             cache,
         })
@@ -130,7 +154,12 @@ impl Harness {
 
     /// The loaded plugin's manifest.
     pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+        &self.parts.manifest
+    }
+
+    /// The current time by the harness's clock, Unix seconds.
+    pub fn now_unix(&self) -> i64 {
+        self.parts.clock.now_unix()
     }
 
     /// Whether the compiled plugin came from the cache.
@@ -147,25 +176,28 @@ impl Harness {
             self.timeouts,
             denials.clone(),
         );
-        let mut store = Store::new(
-            self.pre.engine(),
-            HostState::new(
-                self.store.clone(),
-                hooks,
-                self.limits,
-                self.pacer.clone(),
-                self.manifest.clone(),
-            ),
-        );
+        let engine = match &self.pre {
+            Pre::V0_1(pre) => pre.engine(),
+            Pre::V0_2(pre) => pre.engine(),
+        };
+        let mut store = Store::new(engine, HostState::new(self.parts.clone(), hooks));
         limits::install(&mut store, |s| &mut s.enforcer);
-        let plugin = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(call_failed)?;
+        let plugin = match &self.pre {
+            Pre::V0_1(pre) => Instance::V0_1(
+                pre.instantiate_async(&mut store)
+                    .await
+                    .map_err(call_failed)?,
+            ),
+            Pre::V0_2(pre) => Instance::V0_2(
+                pre.instantiate_async(&mut store)
+                    .await
+                    .map_err(call_failed)?,
+            ),
+        };
         Ok(Session {
             store,
             plugin,
+            api_version: self.parts.manifest.api_version.to_string(),
             denials,
         })
     }
@@ -214,8 +246,16 @@ impl Harness {
     }
 
     /// See [`Session::notify`].
-    pub async fn notify(&self, event: types::NoticeEvent) -> Result<types::NoticeReceipt, Error> {
+    pub async fn notify(&self, event: types::NoticeEvent) -> Result<types::NoticeOutcome, Error> {
         self.session().await?.notify(event).await
+    }
+
+    /// See [`Session::classify_reply`].
+    pub async fn classify_reply(
+        &self,
+        body: &str,
+    ) -> Result<Option<types::ReplyClassification>, Error> {
+        self.session().await?.classify_reply(body).await
     }
 
     /// See [`Session::handle_webhook`].
@@ -256,9 +296,186 @@ impl Harness {
         self.denials.all()
     }
 
-    fn db(&self) -> MutexGuard<'_, HostStore> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// The store's stop list, oldest opt-out first.
+    pub fn opt_outs(&self) -> Result<Vec<OptOutRow>, Error> {
+        Ok(self.db().opt_outs()?)
     }
+
+    /// Puts a number on the stop list by hand (the customer asked in person, by phone, by
+    /// email), audited with `user`. Returns false when it was on the list already.
+    pub async fn record_opt_out(&self, number: &str, user: &str) -> Result<bool, Error> {
+        let number = self.staff_number(number, user).await?;
+        let mut db = self.db();
+        let added = db.record_opt_out(&OptOutEntry {
+            number: &number,
+            how: "staff",
+            reply: None,
+            via: None,
+            user: Some(user),
+        })?;
+        let note = (!added).then(|| "already on the stop list".to_string());
+        db.append_audit(&AuditEntry::staff_action("opt-out", &number, user, note))?;
+        Ok(added)
+    }
+
+    /// Takes a number off the stop list by hand, audited with `user`. Returns false when it
+    /// was not on it. Only do this when the customer asked to be texted again.
+    pub async fn record_opt_in(&self, number: &str, user: &str) -> Result<bool, Error> {
+        let number = self.staff_number(number, user).await?;
+        let db = self.db();
+        let removed = db.record_opt_in(&number)?;
+        let note = (!removed).then(|| "was not on the stop list".to_string());
+        db.append_audit(&AuditEntry::staff_action("opt-in", &number, user, note))?;
+        Ok(removed)
+    }
+
+    /// Records a customer's consent as evidence, audited with its user.
+    pub async fn grant_consent(&self, consent: NewConsent<'_>) -> Result<ConsentRow, Error> {
+        let number = self.staff_number(consent.number, consent.user).await?;
+        let db = self.db();
+        let row = db.grant_consent(&NewConsent {
+            number: &number,
+            ..consent
+        })?;
+        let note = format!("{} consent, {}", row.purpose, row.source);
+        db.append_audit(&AuditEntry::staff_action(
+            "consent-grant",
+            &number,
+            consent.user,
+            Some(note),
+        ))?;
+        Ok(row)
+    }
+
+    /// Revokes a customer's consents in force (of `purpose`, or all), audited with `user`.
+    /// Returns how many were revoked.
+    pub async fn revoke_consent(
+        &self,
+        number: &str,
+        purpose: Option<types::Purpose>,
+        user: &str,
+        reason: Option<&str>,
+    ) -> Result<usize, Error> {
+        let number = self.staff_number(number, user).await?;
+        let purpose = purpose.map(purpose_name);
+        let db = self.db();
+        let revoked = db.revoke_consent(&number, purpose, user, reason)?;
+        let note = format!("{} consent, {revoked} revoked", purpose.unwrap_or("every"));
+        db.append_audit(&AuditEntry::staff_action(
+            "consent-revoke",
+            &number,
+            user,
+            Some(note),
+        ))?;
+        Ok(revoked)
+    }
+
+    /// Every consent recorded for a number, revoked ones too, oldest first.
+    pub async fn consents(&self, number: &str) -> Result<Vec<ConsentRow>, Error> {
+        let number = self.normalize_phone(number).await?;
+        Ok(self.db().consents(&number)?)
+    }
+
+    /// The notices held until quiet hours end, the soonest due first.
+    pub fn held_notices(&self) -> Result<Vec<HeldRow>, Error> {
+        Ok(self.db().held_notices(None)?)
+    }
+
+    /// Sends the held notices that are due by the harness's clock, each through `notify`
+    /// again: the stop list and quiet hours are checked anew, and the notice's idempotency
+    /// key makes two runs at once send each notice once. An opt-out that arrived meanwhile
+    /// cancels the notice (the plugin audits the refusal).
+    pub async fn release_due(&self) -> Result<Vec<Released>, Error> {
+        let due = self.db().held_notices(Some(self.now_unix()))?;
+        let mut released = Vec::with_capacity(due.len());
+        for held in due {
+            let event: types::NoticeEvent = match serde_json::from_str(&held.event) {
+                Ok(event) => event,
+                Err(e) => {
+                    let why = format!("the held notice cannot be read back: {e}");
+                    self.db().settle_held(&held.key, "failed", &why)?;
+                    released.push(Released::Failed { held, why });
+                    continue;
+                }
+            };
+            let outcome = match self.notify(event).await {
+                Ok(types::NoticeOutcome::Sent(receipt)) => {
+                    self.db()
+                        .settle_held(&held.key, "sent", &receipt.receipt.sid)?;
+                    Released::Sent { held, receipt }
+                }
+                Ok(types::NoticeOutcome::Held(again)) => Released::StillHeld { held, again },
+                Err(Error::Plugin(e)) if e.error == types::Error::RecipientOptedOut => {
+                    self.db()
+                        .settle_held(&held.key, "cancelled", "the customer opted out")?;
+                    Released::Cancelled {
+                        held,
+                        why: e.message,
+                    }
+                }
+                Err(Error::Plugin(e)) => {
+                    // Another run holds the notice's key: it is that run's to settle.
+                    if !matches!(e.error, types::Error::OutcomeUnknown(_)) {
+                        self.db().settle_held(&held.key, "failed", &e.message)?;
+                    }
+                    Released::Failed {
+                        held,
+                        why: e.message,
+                    }
+                }
+                Err(other) => return Err(other),
+            };
+            released.push(outcome);
+        }
+        Ok(released)
+    }
+
+    /// A number staff typed, in E.164, or why it cannot be used.
+    async fn staff_number(&self, number: &str, user: &str) -> Result<String, Error> {
+        if user.trim().is_empty() {
+            return Err(Error::Invalid(
+                "say who is recording this: pass the staff user's name".into(),
+            ));
+        }
+        self.normalize_phone(number).await
+    }
+
+    fn db(&self) -> MutexGuard<'_, HostStore> {
+        self.parts.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What releasing one held notice did.
+#[derive(Debug, Clone)]
+pub enum Released {
+    /// Sent now.
+    Sent {
+        /// The notice as it was held.
+        held: HeldRow,
+        /// What `notify` returned.
+        receipt: types::NoticeReceipt,
+    },
+    /// Not sent: the customer opted out while it was held.
+    Cancelled {
+        /// The notice as it was held.
+        held: HeldRow,
+        /// The sentence for staff.
+        why: String,
+    },
+    /// Still outside quiet hours (the window moved): held again.
+    StillHeld {
+        /// The notice as it was held.
+        held: HeldRow,
+        /// The new hold.
+        again: types::HeldNotice,
+    },
+    /// Not sent, for another reason (or another run is sending it).
+    Failed {
+        /// The notice as it was held.
+        held: HeldRow,
+        /// The sentence for staff.
+        why: String,
+    },
 }
 
 /// A failed call into the plugin: a limit it passed, or a trap. (`downcast_ref` looks
@@ -270,12 +487,63 @@ fn call_failed(e: wasmtime::Error) -> Error {
     }
 }
 
+/// The plugin's typed error with its sentence, or the host's refusal behind it.
+fn plugin_error(denials: &DenialLog, error: types::Error, message: String) -> Error {
+    let plugin = PluginError { error, message };
+    if matches!(plugin.error, types::Error::DeniedByHost(_))
+        && let Some(denial) = denials.take_last()
+    {
+        return Error::Refused(Box::new(Refusal { denial, plugin }));
+    }
+    Error::Plugin(plugin)
+}
+
 /// One plugin instance. Reuse it for many calls (the CLI's JSON-lines modes do); after an
 /// error other than [`Error::Plugin`] or [`Error::Refused`], start a new one.
 pub struct Session {
     store: Store<HostState>,
-    plugin: Plugin,
+    plugin: Instance,
+    api_version: String,
     denials: DenialLog,
+}
+
+/// Calls export `$call` of whichever version the session's plugin is. `$new` is the 0.2.0
+/// call's argument list; `$old` the 0.1.0 one (converted); the 0.1.0 result is converted to
+/// the 0.2.0 type with `$back`. Errors get their sentence from the same plugin.
+macro_rules! call {
+    ($self:ident, $call:ident ($($new:expr),*) ; ($($old:expr),*) ; $back:expr) => {{
+        $self.begin();
+        match &$self.plugin {
+            Instance::V0_2(p) => {
+                let r = p.pos_sms_sms().$call(&mut $self.store $(, $new)*).await;
+                match r.map_err(call_failed)? {
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        let message = p
+                            .pos_sms_sms()
+                            .call_describe_error(&mut $self.store, &e)
+                            .await
+                            .map_err(call_failed)?;
+                        Err(plugin_error(&$self.denials, e, message))
+                    }
+                }
+            }
+            Instance::V0_1(p) => {
+                let r = p.pos_sms_sms().$call(&mut $self.store $(, $old)*).await;
+                match r.map_err(call_failed)? {
+                    Ok(v) => Ok($back(v)),
+                    Err(e) => {
+                        let message = p
+                            .pos_sms_sms()
+                            .call_describe_error(&mut $self.store, &e)
+                            .await
+                            .map_err(call_failed)?;
+                        Err(plugin_error(&$self.denials, e.into(), message))
+                    }
+                }
+            }
+        }
+    }};
 }
 
 impl Session {
@@ -286,78 +554,56 @@ impl Session {
         self.denials.clear_session();
     }
 
-    async fn finish<T>(
-        &mut self,
-        result: wasmtime::Result<Result<T, types::Error>>,
-    ) -> Result<T, Error> {
-        let error = match result.map_err(call_failed)? {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
-        };
-        let message = self
-            .plugin
-            .pos_sms_sms()
-            .call_describe_error(&mut self.store, &error)
-            .await
-            .map_err(call_failed)?;
-        let plugin = PluginError { error, message };
-        if matches!(plugin.error, types::Error::DeniedByHost(_))
-            && let Some(denial) = self.denials.take_last()
-        {
-            return Err(Error::Refused(Box::new(Refusal { denial, plugin })));
+    /// The error for something the loaded plugin's API version cannot do.
+    fn unsupported(&self, what: &'static str) -> Error {
+        Error::Unsupported {
+            api_version: self.api_version.clone(),
+            what,
         }
-        Err(Error::Plugin(plugin))
     }
 
     /// Checks the credentials' format, proves them against Twilio, and stores them.
     pub async fn connect(&mut self, c: types::Credentials) -> Result<types::Account, Error> {
-        self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_connect(&mut self.store, &c)
-            .await;
-        self.finish(r).await
+        let old: old::Credentials = c.clone().into();
+        call!(self, call_connect(&c); (&old); types::Account::from)
     }
 
     /// Forgets the stored credentials.
     pub async fn disconnect(&mut self) -> Result<(), Error> {
-        self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_disconnect(&mut self.store)
-            .await;
-        self.finish(r).await
+        call!(self, call_disconnect(); (); |v| v)
     }
 
     /// Whether credentials are stored.
     pub async fn status(&mut self) -> Result<types::ConnectionStatus, Error> {
         self.begin();
-        let r = self.plugin.pos_sms_sms().call_status(&mut self.store).await;
-        r.map_err(call_failed)
+        match &self.plugin {
+            Instance::V0_2(p) => p.pos_sms_sms().call_status(&mut self.store).await,
+            Instance::V0_1(p) => p
+                .pos_sms_sms()
+                .call_status(&mut self.store)
+                .await
+                .map(Into::into),
+        }
+        .map_err(call_failed)
     }
 
-    /// Sends one text.
+    /// Sends one text. Refused before any request for a number on the stop list, a
+    /// marketing text without consent, and outside quiet hours unless overridden.
     pub async fn send(&mut self, o: types::Outgoing) -> Result<types::Receipt, Error> {
-        self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_send(&mut self.store, &o)
-            .await;
-        self.finish(r).await
+        if matches!(self.plugin, Instance::V0_1(_)) && o.purpose == types::Purpose::Marketing {
+            return Err(self.unsupported("check marketing consent before a send"));
+        }
+        let old = old::Outgoing {
+            to: o.to.clone(),
+            body: o.body.clone(),
+            user: o.user.clone(),
+        };
+        call!(self, call_send(&o); (&old); types::Receipt::from)
     }
 
     /// Sends the test message.
     pub async fn test(&mut self, to: &str, user: &str) -> Result<types::Receipt, Error> {
-        self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_test(&mut self.store, to, user)
-            .await;
-        self.finish(r).await
+        call!(self, call_test(to, user); (to, user); types::Receipt::from)
     }
 
     /// Counts characters and segments, and prices them (none: $0.008 a segment).
@@ -368,31 +614,41 @@ impl Session {
         price_per_segment_micros: Option<u64>,
     ) -> Result<types::SegmentInfo, Error> {
         self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_segment_count(
-                &mut self.store,
-                body,
-                smart_encoding,
-                price_per_segment_micros,
-            )
-            .await;
-        r.map_err(call_failed)
+        match &self.plugin {
+            Instance::V0_2(p) => {
+                p.pos_sms_sms()
+                    .call_segment_count(
+                        &mut self.store,
+                        body,
+                        smart_encoding,
+                        price_per_segment_micros,
+                    )
+                    .await
+            }
+            Instance::V0_1(p) => p
+                .pos_sms_sms()
+                .call_segment_count(
+                    &mut self.store,
+                    body,
+                    smart_encoding,
+                    price_per_segment_micros,
+                )
+                .await
+                .map(Into::into),
+        }
+        .map_err(call_failed)
     }
 
-    /// Sends an automated notice once per event id, paced to the host's budget.
+    /// Sends an automated notice once per event id, paced to the host's budget; outside
+    /// quiet hours it is held (the plugin asks the host to keep it) and comes back `held`.
     pub async fn notify(
         &mut self,
         event: types::NoticeEvent,
-    ) -> Result<types::NoticeReceipt, Error> {
-        self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_notify(&mut self.store, &event)
-            .await;
-        self.finish(r).await
+    ) -> Result<types::NoticeOutcome, Error> {
+        let old: old::NoticeEvent = event.clone().into();
+        call!(self, call_notify(&event); (&old); |r: old::NoticeReceipt| {
+            types::NoticeOutcome::Sent(r.into())
+        })
     }
 
     /// Verifies a webhook Twilio sent and records what it says.
@@ -400,23 +656,28 @@ impl Session {
         &mut self,
         request: types::WebhookRequest,
     ) -> Result<types::WebhookEvent, Error> {
-        self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_handle_webhook(&mut self.store, &request)
-            .await;
-        self.finish(r).await
+        let old: old::WebhookRequest = request.clone().into();
+        call!(self, call_handle_webhook(&request); (&old); types::WebhookEvent::from)
     }
 
     /// Normalizes a phone number to E.164.
     pub async fn normalize_phone(&mut self, text: &str) -> Result<String, Error> {
+        call!(self, call_normalize_phone(text); (text); |v| v)
+    }
+
+    /// What the plugin's rule table makes of a reply, without recording anything.
+    pub async fn classify_reply(
+        &mut self,
+        body: &str,
+    ) -> Result<Option<types::ReplyClassification>, Error> {
         self.begin();
-        let r = self
-            .plugin
-            .pos_sms_sms()
-            .call_normalize_phone(&mut self.store, text)
-            .await;
-        self.finish(r).await
+        match &self.plugin {
+            Instance::V0_2(p) => p
+                .pos_sms_sms()
+                .call_classify_reply(&mut self.store, body)
+                .await
+                .map_err(call_failed),
+            Instance::V0_1(_) => Err(self.unsupported("classify replies")),
+        }
     }
 }

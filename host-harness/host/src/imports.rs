@@ -2,13 +2,17 @@
 //! state each call's store holds.
 //!
 //! [`HostState`] is everything one call can touch: a WASI context that inherits nothing (no
-//! environment, files or sockets), wasi:http gated by [`PolicyHooks`], the host's storage,
-//! the limits' [`Enforcer`], and the throughput pacer shared by every call of a harness.
-//! [`linker`] adds exactly these imports and nothing else.
+//! environment, files or sockets; its wall clock is the harness's [`Clock`]), wasi:http gated
+//! by [`PolicyHooks`], the host's storage, the limits' [`Enforcer`], and the throughput pacer
+//! shared by every call of a harness. [`linker`] adds exactly these imports and nothing else:
+//! `pos:sms/host` at each API version the host supports (0.2.0 here, 0.1.0 in [`v0_1`], which
+//! forwards to it).
 //!
 //! Failures of the host's own storage are not the plugin's fault: they are reported to the
-//! plugin as values (`set-secret` returns an error text; a failed read is `none`) and logged,
-//! never trapped. A setting the plugin's manifest does not declare is never served.
+//! plugin as values (`host-error::storage`) and logged, never trapped. A setting the plugin's
+//! manifest does not declare is never served.
+
+mod v0_1;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,13 +21,14 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::Plugin;
-use crate::bindings::pos::sms::{host, types};
+use crate::bindings::v0_2::Plugin;
+use crate::bindings::v0_2::pos::sms::{host, types};
 use crate::error::{LoadError, StorageError};
 use crate::manifest::Manifest;
 use crate::policy::PolicyHooks;
+use crate::runtime::clock::{Clock, WasiWallClock};
 use crate::runtime::limits::{Enforcer, Limits};
-use crate::storage::{AuditEntry, HostStore, NoticeState};
+use crate::storage::{AuditEntry, HostStore, NewHold, NoticeState, OptOutEntry};
 
 /// Everything one call's store holds.
 pub struct HostState {
@@ -38,25 +43,38 @@ pub struct HostState {
     pub(crate) manifest: Arc<Manifest>,
 }
 
+/// What a call's state is made from, besides the policy hooks.
+#[derive(Clone)]
+pub struct StateParts {
+    /// The host's storage.
+    pub store: Arc<Mutex<HostStore>>,
+    /// Memory and CPU limits.
+    pub limits: Limits,
+    /// The harness's throughput budget.
+    pub pacer: SharedPacer,
+    /// The plugin's manifest.
+    pub manifest: Arc<Manifest>,
+    /// The time the plugin sees.
+    pub clock: Arc<dyn Clock>,
+}
+
 impl HostState {
     /// State for one call: a WASI context with nothing inherited (no environment, no files,
-    /// no sockets; stderr goes to the host's stderr so guest panics are visible).
-    pub fn new(
-        store: Arc<Mutex<HostStore>>,
-        hooks: PolicyHooks,
-        limits: Limits,
-        pacer: SharedPacer,
-        manifest: Arc<Manifest>,
-    ) -> HostState {
+    /// no sockets; stderr goes to the host's stderr so guest panics are visible), whose wall
+    /// clock is `parts.clock`.
+    pub fn new(parts: StateParts, hooks: PolicyHooks) -> HostState {
         HostState {
-            wasi: WasiCtx::builder().inherit_stderr().build(),
+            wasi: WasiCtx::builder()
+                .inherit_stderr()
+                .wall_clock(WasiWallClock(parts.clock))
+                .build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks,
-            store,
-            enforcer: Enforcer::new(limits),
-            pacer,
-            manifest,
+            store: parts.store,
+            enforcer: Enforcer::new(parts.limits),
+            pacer: parts.pacer,
+            manifest: parts.manifest,
         }
     }
 
@@ -87,13 +105,18 @@ impl WasiHttpView for HostState {
 }
 
 /// A linker with everything the plugin may import: WASI without ambient authority,
-/// wasi:http (gated by the policy hooks), and `pos:sms/host`.
+/// wasi:http (gated by the policy hooks), and `pos:sms/host` at every supported version.
 pub fn linker(engine: &Engine) -> Result<Linker<HostState>, LoadError> {
     let mut linker = Linker::new(engine);
     let link = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
     Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(link)?;
+    crate::bindings::v0_1::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(
+        &mut linker,
+        |s| s,
+    )
+    .map_err(link)?;
     Ok(linker)
 }
 
@@ -108,44 +131,112 @@ pub const DEFAULT_SEGMENTS_PER_SECOND: u32 = 1;
 
 impl types::Host for HostState {}
 
+/// The stop list's name for how a number opted out.
+pub fn opt_out_how(method: types::OptOutMethod) -> &'static str {
+    match method {
+        types::OptOutMethod::Keyword => "keyword",
+        types::OptOutMethod::Phrase => "phrase",
+        types::OptOutMethod::TwilioRefusal => "twilio-21610",
+        types::OptOutMethod::Staff => "staff",
+    }
+}
+
+/// The store's name for a purpose.
+pub fn purpose_name(purpose: types::Purpose) -> &'static str {
+    match purpose {
+        types::Purpose::Transactional => "transactional",
+        types::Purpose::Marketing => "marketing",
+    }
+}
+
+/// The store's name for a reply's intent.
+fn intent_name(intent: types::ReplyIntent) -> &'static str {
+    match intent {
+        types::ReplyIntent::OptOut => "opt-out",
+        types::ReplyIntent::OptIn => "opt-in",
+        types::ReplyIntent::Help => "help",
+        types::ReplyIntent::PossibleOptOut => "possible-opt-out",
+    }
+}
+
+/// The kind of a notice, as templates and the queue name it.
+pub fn notice_kind_name(kind: &types::NoticeKind) -> &'static str {
+    match kind {
+        types::NoticeKind::RepairReady(_) => "repair-ready",
+        types::NoticeKind::CustomOrderArrived(_) => "custom-order-arrived",
+        types::NoticeKind::PaymentLink(_) => "payment-link",
+        types::NoticeKind::AppointmentReminder(_) => "appointment-reminder",
+    }
+}
+
+/// A consent source by its store name.
+fn consent_source(name: &str) -> Option<types::ConsentSource> {
+    Some(match name {
+        "in-store" => types::ConsentSource::InStore,
+        "paper-form" => types::ConsentSource::PaperForm,
+        "web-form" => types::ConsentSource::WebForm,
+        "text-in" => types::ConsentSource::TextIn,
+        _ => return None,
+    })
+}
+
 impl host::Host for HostState {
-    fn get_secret(&mut self, name: String) -> Option<String> {
-        logged(self.db().get_secret(&name)).flatten()
+    fn get_secret(&mut self, name: String) -> Result<Option<String>, types::HostError> {
+        self.db()
+            .get_secret(&name)
+            .map_err(|e| store_failed("read a secret", e))
     }
 
-    fn set_secret(&mut self, name: String, value: String) -> Result<(), String> {
+    fn set_secret(&mut self, name: String, value: String) -> Result<(), types::HostError> {
         self.db()
             .set_secret(&name, &value)
-            .map_err(|e| format!("the host could not save it ({e})"))
+            .map_err(|e| store_failed("save a secret", e))
     }
 
-    fn delete_secret(&mut self, name: String) -> Result<(), String> {
+    fn delete_secret(&mut self, name: String) -> Result<(), types::HostError> {
         self.db()
             .delete_secret(&name)
-            .map_err(|e| format!("the host could not delete it ({e})"))
+            .map_err(|e| store_failed("delete a secret", e))
     }
 
-    fn get_config(&mut self, key: String) -> Option<String> {
+    fn get_config(&mut self, key: String) -> Result<Option<String>, types::HostError> {
         if !self.manifest.reads_config(&key) {
             log::warn!(
                 "refused the plugin's read of the setting '{key}': its manifest does not \
                  declare it (declared: {})",
                 self.manifest.config.join(", ")
             );
-            return None;
+            return Ok(None);
         }
-        logged(self.db().get_config(&key)).flatten()
+        self.db()
+            .get_config(&key)
+            .map_err(|e| store_failed("read a setting", e))
     }
 
-    fn record_audit(&mut self, entry: types::AuditEntry) -> Result<u64, String> {
+    fn record_audit(&mut self, entry: types::AuditEntry) -> Result<u64, types::HostError> {
         let id = self
             .db()
             .append_audit(&audit_entry(entry))
-            .map_err(|e| audit_failed("write", e))?;
-        u64::try_from(id).map_err(|_| format!("the audit log returned an invalid row id {id}"))
+            .map_err(|e| store_failed("write the audit log", e))?;
+        u64::try_from(id).map_err(|_| {
+            types::HostError::Other(format!("the audit log returned an invalid row id {id}"))
+        })
     }
 
-    fn record_delivery(&mut self, update: types::DeliveryUpdate) -> Result<(), String> {
+    fn update_audit(&mut self, id: u64, entry: types::AuditEntry) -> Result<(), types::HostError> {
+        let row = i64::try_from(id)
+            .map_err(|_| types::HostError::Invalid(format!("there is no audit row {id}")))?;
+        self.db()
+            .update_audit(row, &audit_entry(entry))
+            .map_err(|e| match e {
+                StorageError::NoAuditRow(_) => {
+                    types::HostError::Invalid(format!("there is no audit row {id}"))
+                }
+                e => store_failed("update the audit log", e),
+            })
+    }
+
+    fn record_delivery(&mut self, update: types::DeliveryUpdate) -> Result<(), types::HostError> {
         self.db()
             .record_delivery(
                 &update.message_sid,
@@ -157,30 +248,74 @@ impl host::Host for HostState {
             .map_err(|e| store_failed("record a delivery status", e))
     }
 
-    fn record_reply(&mut self, m: types::InboundMessage) -> Result<(), String> {
-        let keyword = m.keyword.map(|k| match k {
-            types::OptKeyword::OptOut => "opt-out",
-            types::OptKeyword::OptIn => "opt-in",
-            types::OptKeyword::Help => "help",
-        });
+    fn record_reply(&mut self, m: types::InboundMessage) -> Result<(), types::HostError> {
+        let intent = m
+            .classification
+            .as_ref()
+            .map(|c| (intent_name(c.intent), c.rule.as_str()));
         self.db()
-            .record_reply(&m.message_sid, &m.from, &m.to, &m.body, keyword)
+            .record_reply(&m.message_sid, &m.from, &m.to, &m.body, intent)
             .map_err(|e| store_failed("store a reply", e))
     }
 
-    fn set_opted_out(&mut self, number: String, opted_out: bool) -> Result<(), String> {
+    fn record_opt_out(&mut self, entry: types::OptOut) -> Result<bool, types::HostError> {
         self.db()
-            .set_opted_out(&number, opted_out)
+            .record_opt_out(&OptOutEntry {
+                number: &entry.number,
+                how: opt_out_how(entry.method),
+                reply: entry.reply.as_deref(),
+                via: entry.via.as_deref(),
+                user: None,
+            })
             .map_err(|e| store_failed("record an opt-out", e))
     }
 
-    fn is_opted_out(&mut self, number: String) -> Result<bool, String> {
+    fn record_opt_in(
+        &mut self,
+        number: String,
+        _reply: Option<String>,
+    ) -> Result<(), types::HostError> {
         self.db()
-            .is_opted_out(&number)
-            .map_err(|e| store_failed("read the opt-outs", e))
+            .record_opt_in(&number)
+            .map(|_| ())
+            .map_err(|e| store_failed("record an opt-in", e))
     }
 
-    fn claim_notice(&mut self, key: String) -> Result<types::NoticeClaim, String> {
+    fn is_opted_out(&mut self, number: String) -> Result<bool, types::HostError> {
+        self.db()
+            .is_opted_out(&number)
+            .map_err(|e| store_failed("read the stop list", e))
+    }
+
+    fn find_consent(
+        &mut self,
+        number: String,
+        purpose: types::Purpose,
+    ) -> Result<Option<types::Consent>, types::HostError> {
+        let row = self
+            .db()
+            .active_consent(&number, purpose_name(purpose))
+            .map_err(|e| store_failed("read the consents", e))?;
+        row.map(|row| {
+            let source = consent_source(&row.source).ok_or_else(|| {
+                store_failed(
+                    "read the consents",
+                    StorageError::Corrupt(format!("consent source '{}'", row.source)),
+                )
+            })?;
+            Ok(types::Consent {
+                number: row.number,
+                purpose,
+                source,
+                user: row.user,
+                granted_at: row.granted_at,
+                note: row.note,
+            })
+        })
+        .transpose()
+    }
+
+    fn claim_notice(&mut self, key: String) -> Result<types::NoticeClaim, types::HostError> {
         Ok(
             match self
                 .db()
@@ -201,7 +336,11 @@ impl host::Host for HostState {
         )
     }
 
-    fn finish_notice(&mut self, key: String, sent: Option<types::Receipt>) -> Result<(), String> {
+    fn finish_notice(
+        &mut self,
+        key: String,
+        sent: Option<types::Receipt>,
+    ) -> Result<(), types::HostError> {
         let sent = sent
             .as_ref()
             .map(|r| (r.sid.as_str(), r.to.as_str(), r.status.as_str(), r.segments));
@@ -210,19 +349,34 @@ impl host::Host for HostState {
             .map_err(|e| store_failed("settle a notice", e))
     }
 
+    fn hold_notice(&mut self, notice: types::HeldNotice) -> Result<(), types::HostError> {
+        let event = serde_json::to_string(&notice.event)
+            .map_err(|e| types::HostError::Other(format!("the notice could not be kept: {e}")))?;
+        let release_at_unix = i64::try_from(notice.release_at_unix).map_err(|_| {
+            types::HostError::Invalid(format!(
+                "release time {} is out of range",
+                notice.release_at_unix
+            ))
+        })?;
+        self.db()
+            .hold_notice(&NewHold {
+                key: &notice.key,
+                to: &notice.event.to,
+                kind: notice_kind_name(&notice.event.notice),
+                event: &event,
+                release_at_unix,
+                release_at: &notice.release_at,
+                release_local: &notice.release_local,
+            })
+            .map_err(|e| store_failed("hold a notice", e))
+    }
+
     fn throttle(&mut self, segments: u32) -> u64 {
         let rate = logged(self.db().get_config(CONFIG_SEGMENTS_PER_SECOND))
             .flatten()
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_SEGMENTS_PER_SECOND);
         self.pacer.delay_for(rate, segments)
-    }
-
-    fn update_audit(&mut self, id: u64, entry: types::AuditEntry) -> Result<(), String> {
-        let id = i64::try_from(id).map_err(|_| format!("there is no audit row {id}"))?;
-        self.db()
-            .update_audit(id, &audit_entry(entry))
-            .map_err(|e| audit_failed("update", e))
     }
 }
 
@@ -233,6 +387,7 @@ fn audit_entry(entry: types::AuditEntry) -> AuditEntry {
             types::AuditAction::Send => "send",
             types::AuditAction::Test => "test",
             types::AuditAction::Notify => "notify",
+            types::AuditAction::OptOutConfirmation => "opt-out-confirmation",
         }
         .to_string(),
         to: entry.to,
@@ -243,18 +398,15 @@ fn audit_entry(entry: types::AuditEntry) -> AuditEntry {
         status: entry.status,
         error_kind: entry.error_kind,
         twilio_code: entry.twilio_code,
+        purpose: purpose_name(entry.purpose).to_string(),
+        note: entry.note,
     }
 }
 
-/// Logs an audit-log failure on the host and words it for the plugin.
-fn audit_failed(what: &str, e: StorageError) -> String {
-    store_failed(&format!("{what} the audit log"), e)
-}
-
-/// Logs a storage failure on the host and words it for the plugin.
-fn store_failed(what: &str, e: StorageError) -> String {
+/// Logs a storage failure on the host and hands it to the plugin as a value.
+fn store_failed(what: &str, e: StorageError) -> types::HostError {
     log::error!("could not {what}: {e}");
-    format!("the host could not {what} ({e})")
+    types::HostError::Storage(format!("the host could not {what} ({e})"))
 }
 
 /// The segments-per-second budget shared by every call of one harness (each call has its own

@@ -3,6 +3,9 @@
 //!
 //! Answers: 204 when recorded; 403 when the signature (or the request) is refused, and then
 //! nothing is recorded; 503 when the store is not connected; 500 when the host failed.
+//!
+//! While it runs, the server also releases the notices held for quiet hours once they are
+//! due ([`Harness::release_due`]), every [`RELEASE_EVERY`] by default.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,10 +22,15 @@ use crate::{Error, Harness};
 /// Twilio's webhook bodies are a few KB.
 const MAX_BODY: usize = 64 * 1024;
 
+/// How often a running server releases due held notices, unless told otherwise.
+pub const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A running webhook server.
 pub struct WebhookServer {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    releaser: Option<tokio::task::JoinHandle<()>>,
+    harness: Arc<Harness>,
 }
 
 impl WebhookServer {
@@ -44,7 +52,9 @@ impl WebhookServer {
             .map_err(listen_failed)?;
         let addr = listener.local_addr().map_err(listen_failed)?;
         let public_url = public_url.map(|u| u.trim_end_matches('/').to_string());
+        let serving = harness.clone();
         let task = tokio::spawn(async move {
+            let harness = serving;
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
@@ -67,7 +77,36 @@ impl WebhookServer {
                 });
             }
         });
-        Ok(WebhookServer { addr, task })
+        let mut server = WebhookServer {
+            addr,
+            task,
+            releaser: None,
+            harness,
+        };
+        server.release_held_every(RELEASE_EVERY);
+        Ok(server)
+    }
+
+    /// Releases due held notices every `every` (replacing the schedule before).
+    pub fn release_held_every(&mut self, every: std::time::Duration) {
+        if let Some(old) = self.releaser.take() {
+            old.abort();
+        }
+        let harness = self.harness.clone();
+        self.releaser = Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match harness.release_due().await {
+                    Ok(released) if !released.is_empty() => {
+                        log::info!("released {} held notice(s)", released.len());
+                    }
+                    Ok(_) => {}
+                    Err(e) => log::error!("could not release the held notices: {e}"),
+                }
+            }
+        }));
     }
 
     /// Where it listens.
@@ -82,6 +121,9 @@ impl WebhookServer {
 
     /// Stops accepting connections.
     pub async fn shutdown(mut self) {
+        if let Some(releaser) = self.releaser.take() {
+            releaser.abort();
+        }
         self.task.abort();
         let _ = (&mut self.task).await;
     }
@@ -89,6 +131,9 @@ impl WebhookServer {
 
 impl Drop for WebhookServer {
     fn drop(&mut self) {
+        if let Some(releaser) = &self.releaser {
+            releaser.abort();
+        }
         self.task.abort();
     }
 }
@@ -138,7 +183,9 @@ async fn handle(
         Ok(event) => {
             match &event {
                 WebhookEvent::Status(d) => log::info!("webhook: {} is {}", d.message_sid, d.status),
-                WebhookEvent::Inbound(m) => log::info!("webhook: a reply from {}", m.from),
+                WebhookEvent::Inbound(m) => {
+                    log::info!("webhook: a reply from {}", m.message.from)
+                }
             }
             answer(204, "")
         }

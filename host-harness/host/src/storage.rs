@@ -1,10 +1,13 @@
 //! The host's state in SQLite: the plugin's secrets, host settings, the audit log, delivery
-//! statuses, replies, opt-outs, notice claims and the installed plugins.
+//! statuses, replies, the stop list, consents, held notices, notice claims and the
+//! installed plugins.
 //!
 //! One database file, `sms-host.db`, under the data directory. It is created with mode 0600
 //! (its WAL and shared-memory files inherit that mode from it), runs in WAL mode, and has
 //! `secure_delete` on, so deleted secrets are overwritten rather than left in free pages.
-//! Times are UTC, RFC 3339 to the second, written by SQLite itself.
+//! Times are UTC, RFC 3339 to the second, written by SQLite itself. A database made by an
+//! older host is brought up to date on open ([`MIGRATIONS`], counted in `user_version`), and
+//! nothing stored in it is lost.
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +51,29 @@ pub struct AuditEntry {
     pub error_kind: Option<String>,
     /// Twilio's error code, when there was one.
     pub twilio_code: Option<u32>,
+    /// `transactional` or `marketing`.
+    pub purpose: String,
+    /// What the columns do not say (a quiet-hours override, a staff action's detail).
+    pub note: Option<String>,
+}
+
+impl AuditEntry {
+    /// A row for something staff recorded by hand (an opt-out, a consent): no text was sent.
+    pub fn staff_action(action: &str, number: &str, user: &str, note: Option<String>) -> Self {
+        AuditEntry {
+            action: action.to_string(),
+            to: number.to_string(),
+            body_length: 0,
+            segments: 0,
+            user: user.to_string(),
+            message_sid: None,
+            status: "recorded".into(),
+            error_kind: None,
+            twilio_code: None,
+            purpose: "transactional".into(),
+            note,
+        }
+    }
 }
 
 /// One row of the audit log: the entry, numbered and timed by the host.
@@ -170,6 +196,130 @@ const SCHEMA: &str = "
     );
 ";
 
+/// The changes to [`SCHEMA`] since the first release, in order. `user_version` counts those
+/// applied; each runs once, in a transaction, and only adds.
+const MIGRATIONS: [&str; 1] = [
+    // 1: the compliance release (pos:sms 0.2.0).
+    "ALTER TABLE audit_log ADD COLUMN purpose TEXT NOT NULL DEFAULT 'transactional';
+     ALTER TABLE audit_log ADD COLUMN note TEXT;
+     ALTER TABLE opt_outs ADD COLUMN method TEXT;
+     ALTER TABLE opt_outs ADD COLUMN reply TEXT;
+     ALTER TABLE opt_outs ADD COLUMN via TEXT;
+     ALTER TABLE opt_outs ADD COLUMN user TEXT;
+     ALTER TABLE opt_outs ADD COLUMN since TEXT;
+     UPDATE opt_outs SET since = updated_at WHERE opted_out = 1;
+     ALTER TABLE replies ADD COLUMN rule TEXT;
+     CREATE TABLE consents (
+         id            INTEGER PRIMARY KEY AUTOINCREMENT,
+         number        TEXT NOT NULL,
+         purpose       TEXT NOT NULL,
+         source        TEXT NOT NULL,
+         user          TEXT NOT NULL,
+         note          TEXT,
+         granted_at    TEXT NOT NULL,
+         revoked_at    TEXT,
+         revoked_by    TEXT,
+         revoke_reason TEXT
+     );
+     CREATE INDEX consents_by_number ON consents (number, purpose);
+     CREATE TABLE held_notices (
+         key           TEXT PRIMARY KEY,
+         recipient     TEXT NOT NULL,
+         kind          TEXT NOT NULL,
+         event         TEXT NOT NULL,
+         release_at    INTEGER NOT NULL,
+         release_utc   TEXT NOT NULL,
+         release_local TEXT NOT NULL,
+         state         TEXT NOT NULL,
+         held_at       TEXT NOT NULL,
+         settled_at    TEXT,
+         outcome       TEXT
+     );",
+];
+
+/// Applies the migrations `conn` has not had yet.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A number on the store's stop list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptOutRow {
+    /// The customer's number.
+    pub number: String,
+    /// When it was put on the list (UTC, RFC 3339).
+    pub since: String,
+    /// `keyword`, `phrase`, `twilio-21610` or `staff`.
+    pub how: String,
+    /// The reply that did it.
+    pub reply: Option<String>,
+    /// The store's number it came through (or the sender Twilio refused for).
+    pub via: Option<String>,
+    /// The staff user, for one recorded by hand.
+    pub user: Option<String>,
+}
+
+/// A consent on record, kept as evidence (a revoked one stays, with who revoked it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentRow {
+    /// Row id.
+    pub id: i64,
+    /// The customer's number.
+    pub number: String,
+    /// `transactional` or `marketing`.
+    pub purpose: String,
+    /// `in-store`, `paper-form`, `web-form` or `text-in`.
+    pub source: String,
+    /// Who recorded it.
+    pub user: String,
+    /// Free text: the words agreed to, the form's reference.
+    pub note: Option<String>,
+    /// When (UTC, RFC 3339).
+    pub granted_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+    /// Who revoked it (a staff user, or `opt-out` when the customer opted out).
+    pub revoked_by: Option<String>,
+    /// Why.
+    pub revoke_reason: Option<String>,
+}
+
+/// A notice held until quiet hours end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldRow {
+    /// The notice's idempotency key.
+    pub key: String,
+    /// The customer's number.
+    pub to: String,
+    /// The notice's kind (`repair-ready`).
+    pub kind: String,
+    /// The event as JSON, to hand to the plugin again.
+    #[serde(skip)]
+    pub event: String,
+    /// When it is due, seconds since the Unix epoch.
+    #[serde(skip)]
+    pub release_at_unix: i64,
+    /// When it is due (UTC, RFC 3339).
+    pub release_at: String,
+    /// When it is due, in the customer's time (`8:00 am America/New_York`).
+    pub release_local: String,
+    /// `held`, `sent`, `cancelled` or `failed`.
+    pub state: String,
+    /// When it was held.
+    pub held_at: String,
+    /// When it was sent or cancelled.
+    pub settled_at: Option<String>,
+    /// What happened at release (the SID, or the reason it was not sent).
+    pub outcome: Option<String>,
+}
+
 /// The latest delivery status Twilio reported for a sent message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
@@ -207,8 +357,10 @@ pub struct Reply {
     pub to: String,
     /// What they wrote.
     pub body: String,
-    /// `opt-out`, `opt-in` or `help` when the text was a keyword.
-    pub keyword: Option<String>,
+    /// `opt-out`, `opt-in`, `help` or `possible-opt-out`, when it was more than a reply.
+    pub intent: Option<String>,
+    /// The classifier's rule that matched (`keyword:STOP`, `phrase:stop-texting`).
+    pub rule: Option<String>,
 }
 
 impl HostStore {
@@ -222,7 +374,7 @@ impl HostStore {
         };
         create_private_file(&path).map_err(|e| open_failed(Box::new(e)))?;
         let setup = || -> rusqlite::Result<Connection> {
-            let conn = Connection::open(&path)?;
+            let mut conn = Connection::open(&path)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "secure_delete", "ON")?;
@@ -230,6 +382,7 @@ impl HostStore {
             // a crash or power cut during it.
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.execute_batch(SCHEMA)?;
+            migrate(&mut conn)?;
             Ok(conn)
         };
         let conn = setup().map_err(|e| open_failed(Box::new(e)))?;
@@ -325,8 +478,9 @@ impl HostStore {
             .execute(
                 &format!(
                     "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
-                                            message_sid, status, error_kind, twilio_code)
-                     VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                                            message_sid, status, error_kind, twilio_code,
+                                            purpose, note)
+                     VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                 ),
                 entry_values(row).as_slice(),
             )
@@ -343,8 +497,8 @@ impl HostStore {
             .execute(
                 "UPDATE audit_log SET action = ?1, recipient = ?2, body_length = ?3,
                         segments = ?4, user = ?5, message_sid = ?6, status = ?7,
-                        error_kind = ?8, twilio_code = ?9
-                 WHERE id = ?10",
+                        error_kind = ?8, twilio_code = ?9, purpose = ?10, note = ?11
+                 WHERE id = ?12",
                 values.as_slice(),
             )
             .map_err(failed("update the audit log"))?;
@@ -360,7 +514,7 @@ impl HostStore {
             let mut stmt = self.conn.prepare(
                 "SELECT a.id, a.at, a.action, a.recipient, a.body_length, a.segments, a.user,
                         a.message_sid, a.status, a.error_kind, a.twilio_code,
-                        d.status, d.error_code, d.reason
+                        d.status, d.error_code, d.reason, a.purpose, a.note
                  FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?1) AS a
                  LEFT JOIN deliveries AS d ON d.message_sid = a.message_sid
                  ORDER BY a.id",
@@ -379,6 +533,8 @@ impl HostStore {
                         status: r.get(8)?,
                         error_kind: r.get(9)?,
                         twilio_code: r.get(10)?,
+                        purpose: r.get(14)?,
+                        note: r.get(15)?,
                     },
                     delivery: match r.get::<_, Option<String>>(11)? {
                         Some(status) => Some(Delivery {
@@ -429,15 +585,17 @@ impl HostStore {
         from: &str,
         to: &str,
         body: &str,
-        keyword: Option<&str>,
+        intent: Option<(&str, &str)>,
     ) -> Result<(), StorageError> {
+        let (intent, rule) = intent.unzip();
         self.conn
             .execute(
                 &format!(
-                    "INSERT INTO replies (at, message_sid, from_number, to_number, body, keyword)
-                     VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(message_sid) DO NOTHING"
+                    "INSERT INTO replies (at, message_sid, from_number, to_number, body, keyword,
+                                          rule)
+                     VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(message_sid) DO NOTHING"
                 ),
-                params![message_sid, from, to, body, keyword],
+                params![message_sid, from, to, body, intent, rule],
             )
             .map_err(failed("store a reply"))?;
         Ok(())
@@ -447,7 +605,7 @@ impl HostStore {
     pub fn replies(&self, number: Option<&str>, limit: u32) -> Result<Vec<Reply>, StorageError> {
         let read = || -> rusqlite::Result<Vec<Reply>> {
             let mut stmt = self.conn.prepare(
-                "SELECT id, at, message_sid, from_number, to_number, body, keyword FROM
+                "SELECT id, at, message_sid, from_number, to_number, body, keyword, rule FROM
                    (SELECT * FROM replies WHERE ?1 IS NULL OR from_number = ?1
                     ORDER BY id DESC LIMIT ?2)
                  ORDER BY id",
@@ -460,7 +618,8 @@ impl HostStore {
                     from: r.get(3)?,
                     to: r.get(4)?,
                     body: r.get(5)?,
-                    keyword: r.get(6)?,
+                    intent: r.get(6)?,
+                    rule: r.get(7)?,
                 })
             })?;
             rows.collect()
@@ -615,22 +774,62 @@ impl HostStore {
         Ok(self.installed_plugins()?.into_iter().find(|p| p.id == id))
     }
 
-    /// Marks `number` opted out (or back in).
-    pub fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), StorageError> {
-        self.conn
-            .execute(
+    /// Puts `entry.number` on the stop list and revokes its marketing consent, in one
+    /// transaction. Returns false, changing nothing, when it was on the list already.
+    pub fn record_opt_out(&mut self, entry: &OptOutEntry<'_>) -> Result<bool, StorageError> {
+        let run = |tx: &rusqlite::Transaction<'_>| -> rusqlite::Result<bool> {
+            let already: bool = tx
+                .query_row(
+                    "SELECT opted_out FROM opt_outs WHERE number = ?1",
+                    [entry.number],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if already {
+                return Ok(false);
+            }
+            tx.execute(
                 &format!(
-                    "INSERT INTO opt_outs (number, opted_out, updated_at) VALUES (?1, ?2, {NOW})
-                     ON CONFLICT(number) DO UPDATE SET opted_out = excluded.opted_out,
-                         updated_at = excluded.updated_at"
+                    "INSERT INTO opt_outs (number, opted_out, updated_at, method, reply, via,
+                                           user, since)
+                     VALUES (?1, 1, {NOW}, ?2, ?3, ?4, ?5, {NOW})
+                     ON CONFLICT(number) DO UPDATE SET opted_out = 1,
+                         updated_at = excluded.updated_at, method = excluded.method,
+                         reply = excluded.reply, via = excluded.via, user = excluded.user,
+                         since = excluded.since"
                 ),
-                params![number, opted_out],
-            )
-            .map_err(failed("record an opt-out"))?;
-        Ok(())
+                params![entry.number, entry.how, entry.reply, entry.via, entry.user],
+            )?;
+            tx.execute(
+                &format!(
+                    "UPDATE consents SET revoked_at = {NOW}, revoked_by = 'opt-out',
+                         revoke_reason = 'the customer opted out'
+                     WHERE number = ?1 AND purpose = 'marketing' AND revoked_at IS NULL"
+                ),
+                [entry.number],
+            )?;
+            Ok(true)
+        };
+        self.transaction(run).map_err(failed("record an opt-out"))
     }
 
-    /// Whether `number` is opted out.
+    /// Takes `number` off the stop list. Returns whether it was on it.
+    pub fn record_opt_in(&self, number: &str) -> Result<bool, StorageError> {
+        let changed = self
+            .conn
+            .execute(
+                &format!(
+                    "UPDATE opt_outs SET opted_out = 0, updated_at = {NOW}
+                     WHERE number = ?1 AND opted_out = 1"
+                ),
+                [number],
+            )
+            .map_err(failed("record an opt-in"))?;
+        Ok(changed > 0)
+    }
+
+    /// Whether `number` is on the stop list.
     pub fn is_opted_out(&self, number: &str) -> Result<bool, StorageError> {
         Ok(self
             .conn
@@ -643,10 +842,246 @@ impl HostStore {
             .map_err(failed("read the opt-outs"))?
             .unwrap_or(false))
     }
+
+    /// The stop list, oldest opt-out first.
+    pub fn opt_outs(&self) -> Result<Vec<OptOutRow>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<OptOutRow>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT number, COALESCE(since, updated_at), COALESCE(method, 'keyword'), reply,
+                        via, user
+                 FROM opt_outs WHERE opted_out = 1 ORDER BY COALESCE(since, updated_at), number",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(OptOutRow {
+                    number: r.get(0)?,
+                    since: r.get(1)?,
+                    how: r.get(2)?,
+                    reply: r.get(3)?,
+                    via: r.get(4)?,
+                    user: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(failed("read the opt-outs"))
+    }
+
+    /// Records a consent and returns it.
+    pub fn grant_consent(&self, c: &NewConsent<'_>) -> Result<ConsentRow, StorageError> {
+        self.conn
+            .execute(
+                &format!(
+                    "INSERT INTO consents (number, purpose, source, user, note, granted_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, {NOW})"
+                ),
+                params![c.number, c.purpose, c.source, c.user, c.note],
+            )
+            .map_err(failed("record a consent"))?;
+        let id = self.conn.last_insert_rowid();
+        let row = self.consents(c.number)?.into_iter().find(|r| r.id == id);
+        row.ok_or_else(|| {
+            StorageError::Corrupt(format!("consent {id} was written but cannot be read back"))
+        })
+    }
+
+    /// Revokes the consents in force for `number` (of `purpose`, or every purpose). Returns
+    /// how many were revoked.
+    pub fn revoke_consent(
+        &self,
+        number: &str,
+        purpose: Option<&str>,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<usize, StorageError> {
+        self.conn
+            .execute(
+                &format!(
+                    "UPDATE consents SET revoked_at = {NOW}, revoked_by = ?3, revoke_reason = ?4
+                     WHERE number = ?1 AND (?2 IS NULL OR purpose = ?2) AND revoked_at IS NULL"
+                ),
+                params![number, purpose, by, reason],
+            )
+            .map_err(failed("revoke a consent"))
+    }
+
+    /// Every consent recorded for `number`, revoked ones too, oldest first.
+    pub fn consents(&self, number: &str) -> Result<Vec<ConsentRow>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<ConsentRow>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT id, number, purpose, source, user, note, granted_at, revoked_at,
+                        revoked_by, revoke_reason
+                 FROM consents WHERE number = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([number], |r| {
+                Ok(ConsentRow {
+                    id: r.get(0)?,
+                    number: r.get(1)?,
+                    purpose: r.get(2)?,
+                    source: r.get(3)?,
+                    user: r.get(4)?,
+                    note: r.get(5)?,
+                    granted_at: r.get(6)?,
+                    revoked_at: r.get(7)?,
+                    revoked_by: r.get(8)?,
+                    revoke_reason: r.get(9)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(failed("read the consents"))
+    }
+
+    /// The newest consent in force for `number` and `purpose`.
+    pub fn active_consent(
+        &self,
+        number: &str,
+        purpose: &str,
+    ) -> Result<Option<ConsentRow>, StorageError> {
+        Ok(self
+            .consents(number)?
+            .into_iter()
+            .rev()
+            .find(|c| c.purpose == purpose && c.revoked_at.is_none()))
+    }
+
+    /// Holds a notice until `release_at_unix`; holding a key again replaces its hold.
+    pub fn hold_notice(&self, h: &NewHold<'_>) -> Result<(), StorageError> {
+        self.conn
+            .execute(
+                &format!(
+                    "INSERT INTO held_notices (key, recipient, kind, event, release_at,
+                                               release_utc, release_local, state, held_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'held', {NOW})
+                     ON CONFLICT(key) DO UPDATE SET recipient = excluded.recipient,
+                         kind = excluded.kind, event = excluded.event,
+                         release_at = excluded.release_at, release_utc = excluded.release_utc,
+                         release_local = excluded.release_local, state = 'held',
+                         held_at = excluded.held_at, settled_at = NULL, outcome = NULL"
+                ),
+                params![
+                    h.key,
+                    h.to,
+                    h.kind,
+                    h.event,
+                    h.release_at_unix,
+                    h.release_at,
+                    h.release_local
+                ],
+            )
+            .map_err(failed("hold a notice"))?;
+        Ok(())
+    }
+
+    /// The notices still held, the soonest due first; only those due by `due_by` (Unix
+    /// seconds) when it is given.
+    pub fn held_notices(&self, due_by: Option<i64>) -> Result<Vec<HeldRow>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<HeldRow>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT key, recipient, kind, event, release_at, release_utc, release_local,
+                        state, held_at, settled_at, outcome
+                 FROM held_notices WHERE state = 'held' AND (?1 IS NULL OR release_at <= ?1)
+                 ORDER BY release_at, key",
+            )?;
+            let rows = stmt.query_map([due_by], |r| {
+                Ok(HeldRow {
+                    key: r.get(0)?,
+                    to: r.get(1)?,
+                    kind: r.get(2)?,
+                    event: r.get(3)?,
+                    release_at_unix: r.get(4)?,
+                    release_at: r.get(5)?,
+                    release_local: r.get(6)?,
+                    state: r.get(7)?,
+                    held_at: r.get(8)?,
+                    settled_at: r.get(9)?,
+                    outcome: r.get(10)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(failed("read the held notices"))
+    }
+
+    /// Settles a held notice: `sent`, `cancelled` or `failed`, with what happened. Only a
+    /// notice still held is settled; returns whether this call settled it.
+    pub fn settle_held(&self, key: &str, state: &str, outcome: &str) -> Result<bool, StorageError> {
+        let changed = self
+            .conn
+            .execute(
+                &format!(
+                    "UPDATE held_notices SET state = ?2, outcome = ?3, settled_at = {NOW}
+                     WHERE key = ?1 AND state = 'held'"
+                ),
+                params![key, state, outcome],
+            )
+            .map_err(failed("settle a held notice"))?;
+        Ok(changed > 0)
+    }
+
+    fn transaction<T>(
+        &mut self,
+        run: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = run(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
 }
 
-/// An audit entry's columns, in the order the audit statements bind them (?1 to ?9).
-fn entry_values(row: &AuditEntry) -> [&dyn rusqlite::ToSql; 9] {
+/// An opt-out to record.
+#[derive(Debug, Clone, Copy)]
+pub struct OptOutEntry<'a> {
+    /// The customer's number in E.164.
+    pub number: &'a str,
+    /// `keyword`, `phrase`, `twilio-21610` or `staff`.
+    pub how: &'a str,
+    /// The reply that did it.
+    pub reply: Option<&'a str>,
+    /// The store's number it came through.
+    pub via: Option<&'a str>,
+    /// The staff user, for one recorded by hand.
+    pub user: Option<&'a str>,
+}
+
+/// A consent to record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewConsent<'a> {
+    /// The customer's number in E.164.
+    pub number: &'a str,
+    /// `transactional` or `marketing`.
+    pub purpose: &'a str,
+    /// `in-store`, `paper-form`, `web-form` or `text-in`.
+    pub source: &'a str,
+    /// Who records it.
+    pub user: &'a str,
+    /// Free text.
+    pub note: Option<&'a str>,
+}
+
+/// A notice to hold.
+#[derive(Debug, Clone, Copy)]
+pub struct NewHold<'a> {
+    /// Its idempotency key.
+    pub key: &'a str,
+    /// The customer's number.
+    pub to: &'a str,
+    /// Its kind.
+    pub kind: &'a str,
+    /// The event as JSON.
+    pub event: &'a str,
+    /// When it is due, Unix seconds.
+    pub release_at_unix: i64,
+    /// When it is due, RFC 3339 UTC.
+    pub release_at: &'a str,
+    /// When it is due, in the customer's time.
+    pub release_local: &'a str,
+}
+
+/// An audit entry's columns, in the order the audit statements bind them (?1 to ?11).
+fn entry_values(row: &AuditEntry) -> [&dyn rusqlite::ToSql; 11] {
     [
         &row.action,
         &row.to,
@@ -657,6 +1092,8 @@ fn entry_values(row: &AuditEntry) -> [&dyn rusqlite::ToSql; 9] {
         &row.status,
         &row.error_kind,
         &row.twilio_code,
+        &row.purpose,
+        &row.note,
     ]
 }
 
@@ -740,6 +1177,8 @@ mod tests {
                     status: "failed".into(),
                     error_kind: Some("network".into()),
                     twilio_code: None,
+                    purpose: "transactional".into(),
+                    note: None,
                 })
                 .unwrap();
         }
@@ -787,9 +1226,12 @@ mod tests {
                 status: "queued".into(),
                 error_kind: None,
                 twilio_code: None,
+                purpose: "marketing".into(),
+                note: Some("quiet hours overridden".into()),
             })
             .unwrap();
         assert_eq!(store.audit(1).unwrap()[0].delivery, None);
+        assert_eq!(store.audit(1).unwrap()[0].entry.purpose, "marketing");
         store
             .record_delivery("SM1", "delivered", 6, None, None)
             .unwrap();
@@ -803,18 +1245,13 @@ mod tests {
                 reason: None
             })
         );
-        store.set_opted_out("+15551234567", true).unwrap();
-        assert!(store.is_opted_out("+15551234567").unwrap());
-        store.set_opted_out("+15551234567", false).unwrap();
-        assert!(!store.is_opted_out("+15551234567").unwrap());
-        assert!(!store.is_opted_out("+15550000000").unwrap());
         store
             .record_reply(
                 "SMr",
                 "+15551234567",
                 "+15005550006",
                 "STOP",
-                Some("opt-out"),
+                Some(("opt-out", "keyword:STOP")),
             )
             .unwrap();
         store
@@ -823,11 +1260,158 @@ mod tests {
                 "+15551234567",
                 "+15005550006",
                 "STOP",
-                Some("opt-out"),
+                Some(("opt-out", "keyword:STOP")),
             )
             .unwrap();
-        assert_eq!(store.replies(None, 10).unwrap().len(), 1);
+        let replies = store.replies(None, 10).unwrap();
+        assert_eq!(replies.len(), 1);
+        assert_eq!(
+            (replies[0].intent.as_deref(), replies[0].rule.as_deref()),
+            (Some("opt-out"), Some("keyword:STOP"))
+        );
         assert_eq!(store.replies(Some("+15550000000"), 10).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn one_stop_list_revokes_marketing_consent_and_keeps_its_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = HostStore::open(dir.path()).unwrap();
+        let number = "+15551234567";
+        let consent = NewConsent {
+            number,
+            purpose: "marketing",
+            source: "paper-form",
+            user: "alice",
+            note: Some("signed the loyalty form"),
+        };
+        let granted = store.grant_consent(&consent).unwrap();
+        assert_eq!((granted.id, granted.revoked_at.as_deref()), (1, None));
+        let transactional = NewConsent {
+            purpose: "transactional",
+            ..consent
+        };
+        store.grant_consent(&transactional).unwrap();
+        assert_eq!(
+            store
+                .active_consent(number, "marketing")
+                .unwrap()
+                .map(|c| c.id),
+            Some(1)
+        );
+        let stop = OptOutEntry {
+            number,
+            how: "phrase",
+            reply: Some("please stop texting me"),
+            via: Some("+15005550006"),
+            user: None,
+        };
+        assert!(store.record_opt_out(&stop).unwrap());
+        // Again, through another of the store's numbers: already on the one list.
+        let again = OptOutEntry {
+            how: "keyword",
+            via: Some("+15005550007"),
+            ..stop
+        };
+        assert!(!store.record_opt_out(&again).unwrap());
+        assert!(store.is_opted_out(number).unwrap());
+        let list = store.opt_outs().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (
+                list[0].how.as_str(),
+                list[0].reply.as_deref(),
+                list[0].via.as_deref()
+            ),
+            (
+                "phrase",
+                Some("please stop texting me"),
+                Some("+15005550006")
+            )
+        );
+        // The opt-out revoked marketing consent and left the transactional one.
+        assert_eq!(store.active_consent(number, "marketing").unwrap(), None);
+        let history = store.consents(number).unwrap();
+        assert_eq!(history[0].revoked_by.as_deref(), Some("opt-out"));
+        assert_eq!(history[1].revoked_at, None);
+        assert!(store.record_opt_in(number).unwrap());
+        assert!(!store.record_opt_in(number).unwrap());
+        assert!(!store.is_opted_out(number).unwrap());
+        assert_eq!(store.opt_outs().unwrap(), []);
+        assert_eq!(
+            store
+                .revoke_consent(number, None, "bob", Some("asked in store"))
+                .unwrap(),
+            1
+        );
+        assert_eq!(store.active_consent(number, "transactional").unwrap(), None);
+    }
+
+    #[test]
+    fn held_notices_are_due_in_order_and_settle_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        let hold = |key: &str, at: i64| {
+            store
+                .hold_notice(&NewHold {
+                    key,
+                    to: "+12125550100",
+                    kind: "repair-ready",
+                    event: "{}",
+                    release_at_unix: at,
+                    release_at: "2026-12-02T13:00:00Z",
+                    release_local: "8:00 am America/New_York",
+                })
+                .unwrap()
+        };
+        hold("b", 200);
+        hold("a", 100);
+        hold("b", 150); // a second hold of a key replaces the first
+        let keys = |due| -> Vec<String> {
+            store
+                .held_notices(due)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.key)
+                .collect()
+        };
+        assert_eq!(keys(None), ["a", "b"]);
+        assert_eq!(keys(Some(149)), ["a"]);
+        assert_eq!(keys(Some(150)), ["a", "b"]);
+        assert!(store.settle_held("a", "sent", "SM1").unwrap());
+        assert!(!store.settle_held("a", "cancelled", "late").unwrap());
+        assert_eq!(keys(None), ["b"]);
+    }
+
+    #[test]
+    fn a_database_from_the_first_release_is_migrated_without_loss() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
+                                        status)
+                 VALUES ('2026-01-01T00:00:00Z', 'send', '+15551234567', 5, 1, 'alice', 'queued');
+                 INSERT INTO opt_outs VALUES ('+15550001111', 1, '2026-01-02T00:00:00Z');",
+            )
+            .unwrap();
+        }
+        let store = HostStore::open(dir.path()).unwrap();
+        let rows = store.audit(10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].entry.user.as_str(), rows[0].entry.purpose.as_str()),
+            ("alice", "transactional")
+        );
+        let list = store.opt_outs().unwrap();
+        assert_eq!(
+            (list[0].since.as_str(), list[0].how.as_str()),
+            ("2026-01-02T00:00:00Z", "keyword")
+        );
+        drop(store);
+        // Opening again applies nothing twice.
+        let store = HostStore::open(dir.path()).unwrap();
+        assert_eq!(store.audit(10).unwrap().len(), 1);
     }
 
     #[test]

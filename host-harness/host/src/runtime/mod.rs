@@ -7,9 +7,13 @@
 //!    covers wasmtime's version and every compilation setting); later runs load it in well
 //!    under a millisecond.
 //!
+//! 3. [`clock`] is the time a call sees (`wasi:clocks/wall-clock`), the system's or one a
+//!    test sets.
+//!
 //! What a call may import, and the state it runs with, is the next layer up
 //! ([`crate::imports`]).
 
+pub mod clock;
 pub mod limits;
 
 use std::hash::{Hash as _, Hasher as _};
