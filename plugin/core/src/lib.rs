@@ -7,6 +7,7 @@
 //! WIT imports and wasi:http, and the tests with a fake. The component's glue only converts
 //! between these values and the WIT world.
 
+pub mod compliance;
 pub mod credentials;
 pub mod error;
 pub mod gsm;
