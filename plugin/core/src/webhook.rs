@@ -16,6 +16,7 @@
 //!
 //! Nothing here panics; every problem is a [`WebhookError`] whose sentence says what to check.
 
+pub mod classify;
 use std::fmt;
 
 use base64::Engine as _;
