@@ -1408,7 +1408,7 @@ async fn the_host_serves_only_the_settings_the_plugins_manifest_declares() {
     assert_eq!(
         run.stderr,
         "host-harness: refused the plugin's read of the setting 'store-name': its manifest \
-         does not declare it (declared: smart-encoding, webhook-url, template.repair-ready, \
+         does not declare it (declared: smart-encoding, webhook-url, quiet-hours, template.repair-ready, \
          template.custom-order-arrived, template.payment-link, template.appointment-reminder)\n"
     );
     // Nor can it be set for that plugin.
@@ -1426,5 +1426,195 @@ async fn the_host_serves_only_the_settings_the_plugins_manifest_declares() {
     assert_eq!(
         fake.messages()[1]["body"],
         "Test message from Rings R Us: texting through Twilio works."
+    );
+}
+
+/// 9:14 pm in New York (EST), and the morning the window opens.
+const NIGHT: &str = "2026-12-02T02:14:00Z";
+const MORNING: &str = "2026-12-02T13:00:00Z";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    cli.run(&json_args(&connect_args(SID))).await.expect_code(0);
+    let send = |extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "send",
+            "--to",
+            "(212) 555-0100",
+            "--body",
+            "Sale!",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cli = &cli;
+    let run_owned = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli.run(&args).await
+    };
+
+    // Marketing without consent is refused, and says how to record one.
+    let run = run_owned(send(&["--purpose", "marketing", "--user", "bob"])).await;
+    run.expect_code(1);
+    assert_eq!(run.json()["error"]["kind"], "no-consent");
+    assert_eq!(fake.messages().len(), 0);
+    let run = cli
+        .run(&[
+            "--json",
+            "consent",
+            "grant",
+            "--number",
+            "(212) 555-0100",
+            "--purpose",
+            "marketing",
+            "--source",
+            "paper-form",
+            "--user",
+            "alice",
+            "--note",
+            "loyalty form #88",
+        ])
+        .await;
+    run.expect_code(0);
+    let granted = run.json();
+    assert_eq!(
+        (
+            &granted["number"],
+            &granted["purpose"],
+            &granted["source"],
+            &granted["user"]
+        ),
+        (
+            &json!("+12125550100"),
+            &json!("marketing"),
+            &json!("paper-form"),
+            &json!("alice")
+        )
+    );
+    run_owned(send(&["--purpose", "marketing", "--user", "bob"]))
+        .await
+        .expect_code(0);
+    assert_eq!(fake.messages().len(), 1);
+
+    // At 9:14 pm in New York a one-off text is refused, with the customer's local time...
+    let mut night = vec!["--now".to_string(), NIGHT.to_string()];
+    night.extend(send(&[]));
+    let run = run_owned(night.clone()).await;
+    run.expect_code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["kind"], "quiet-hours");
+    assert_eq!(
+        error["message"],
+        "It's 9:14 pm for this customer (America/New_York), outside the store's texting hours \
+         (08:00-21:00). Nothing was sent; texting opens again at 8:00 am their time. Send it \
+         then, or override quiet hours if the customer asked for the text now."
+    );
+    // ...unless staff override it, which the audit row records.
+    night.extend([
+        "--override-quiet-hours".into(),
+        "--user".into(),
+        "carol".into(),
+    ]);
+    run_owned(night).await.expect_code(0);
+    let rows = audit(&cli).await;
+    assert_eq!(
+        rows.last().unwrap()["note"],
+        "sent at 9:14 pm America/New_York, inside quiet hours (08:00-21:00), overridden by carol"
+    );
+
+    // A notice at night is held, and says until when.
+    let notify = |id: &str, to: &str| {
+        vec![
+            "--now",
+            NIGHT,
+            "--json",
+            "notify",
+            "repair-ready",
+            "--to",
+            to,
+            "--customer",
+            "Sam",
+            "--event-id",
+            id,
+            "--item",
+            "ring",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let run = run_owned(notify("repair-1", "(212) 555-0100")).await;
+    run.expect_code(0);
+    let held = run.json();
+    assert_eq!(
+        (&held["held"], &held["release_at"], &held["release_local"]),
+        (
+            &json!(true),
+            &json!(MORNING),
+            &json!("8:00 am America/New_York")
+        )
+    );
+    run_owned(notify("repair-2", "(212) 555-0199"))
+        .await
+        .expect_code(0);
+    let sent_before = fake.messages().len();
+    let run = cli.run(&["--json", "queue"]).await;
+    run.expect_code(0);
+    assert_eq!(run.json_lines().len(), 2);
+
+    // Overnight the second customer asks, by phone, not to be texted: staff record it.
+    cli.run(&["opt-out", "--number", "(212) 555-0199", "--user", "dana"])
+        .await
+        .expect_code(0);
+    let run = cli.run(&["--json", "opt-outs"]).await;
+    run.expect_code(0);
+    let list = run.json();
+    assert_eq!(
+        (&list["number"], &list["how"], &list["user"]),
+        (&json!("+12125550199"), &json!("staff"), &json!("dana"))
+    );
+
+    // Before the window opens nothing is due; at 8:00 the first goes and the second is
+    // cancelled; a second run sends nothing again.
+    let run = cli.run(&["--now", NIGHT, "--json", "queue", "run"]).await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "");
+    let run = cli.run(&["--now", MORNING, "--json", "queue", "run"]).await;
+    run.expect_code(0);
+    let outcomes: Vec<(Value, Value)> = run
+        .json_lines()
+        .into_iter()
+        .map(|l| (l["key"].clone(), l["outcome"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (json!("repair-ready:repair-1"), json!("sent")),
+            (json!("repair-ready:repair-2"), json!("cancelled")),
+        ]
+    );
+    assert_eq!(fake.messages().len(), sent_before + 1);
+    let run = cli.run(&["--now", MORNING, "--json", "queue", "run"]).await;
+    run.expect_code(0);
+    assert_eq!(
+        (run.stdout.as_str(), fake.messages().len()),
+        ("", sent_before + 1)
+    );
+    let rows = audit(&cli).await;
+    let cancelled = rows.last().unwrap();
+    assert_eq!(
+        (
+            &cancelled["action"],
+            &cancelled["to"],
+            &cancelled["error_kind"]
+        ),
+        (
+            &json!("notify"),
+            &json!("+12125550199"),
+            &json!("recipient-opted-out")
+        )
     );
 }

@@ -681,7 +681,7 @@ async fn a_plugin_for_an_unsupported_api_version_is_refused() {
     std::fs::write(
         dir.path().join("plugin.manifest.json"),
         pos_sms_host::manifest::EMBEDDED_MANIFEST
-            .replace("\"api_version\": \"0.1.0\"", "\"api_version\": \"0.2.0\""),
+            .replace("\"api_version\": \"0.2.0\"", "\"api_version\": \"0.3.0\""),
     )
     .unwrap();
     let mut config = config_for(&dir.path().join("data"), &fake);
@@ -693,14 +693,14 @@ async fn a_plugin_for_an_unsupported_api_version_is_refused() {
             wanted,
             supported,
         })) => {
-            assert_eq!((id.as_str(), wanted.as_str()), ("pos-sms-twilio", "0.2.0"));
-            assert_eq!(supported, &["0.1.0"]);
+            assert_eq!((id.as_str(), wanted.as_str()), ("pos-sms-twilio", "0.3.0"));
+            assert_eq!(supported, &["0.1.0", "0.2.0"]);
         }
         other => panic!("expected an unsupported API version, got {other:?}"),
     }
     assert_eq!(
         e.to_string(),
-        "the plugin pos-sms-twilio targets pos:sms API 0.2.0, and this host supports 0.1.0. \
-         Install a build of the plugin for a supported API version, or a newer host."
+        "the plugin pos-sms-twilio targets pos:sms API 0.3.0, and this host supports 0.1.0, \
+         0.2.0. Install a build of the plugin for a supported API version, or a newer host."
     );
 }

@@ -49,7 +49,7 @@ fn installed(data: &Path) -> Vec<(String, String)> {
 
 fn with_version(version: &str) -> String {
     EMBEDDED_MANIFEST.replace(
-        "\"version\": \"0.1.0\"",
+        "\"version\": \"0.2.0\"",
         &format!("\"version\": \"{version}\""),
     )
 }
@@ -79,12 +79,12 @@ async fn package_install_run_upgrade_uninstall() {
     let p = package::install(&data, &v1, Mode::Install).unwrap();
     assert_eq!(
         (p.id.as_str(), p.version.as_str()),
-        ("pos-sms-twilio", "0.1.0")
+        ("pos-sms-twilio", "0.2.0")
     );
     assert_eq!(p.granted[0], "https://api.twilio.com:443");
     assert_eq!(
         installed(&data),
-        [("pos-sms-twilio".into(), "0.1.0".into())]
+        [("pos-sms-twilio".into(), "0.2.0".into())]
     );
 
     // Run it, and store something it must keep across the upgrade.
@@ -104,7 +104,7 @@ async fn package_install_run_upgrade_uninstall() {
         dir.path(),
         "v2.pkg",
         EMBEDDED_PLUGIN,
-        &with_version("0.2.0"),
+        &with_version("0.3.0"),
         &signer,
     );
     let e = package::install(&data, &v2, Mode::Install).unwrap_err();
@@ -112,27 +112,27 @@ async fn package_install_run_upgrade_uninstall() {
         matches!(
             &e,
             Error::Package(PackageError::AlreadyInstalled { id, version })
-                if id == "pos-sms-twilio" && version == "0.1.0"
+                if id == "pos-sms-twilio" && version == "0.2.0"
         ),
         "{e:?}"
     );
     assert_eq!(
         e.to_string(),
-        "pos-sms-twilio 0.1.0 is already installed; use `upgrade` to replace it"
+        "pos-sms-twilio 0.2.0 is already installed; use `upgrade` to replace it"
     );
-    // A release candidate of 0.2.0 comes before 0.2.0 (semver), but after 0.1.0.
+    // A release candidate of 0.3.0 comes before 0.3.0 (semver), but after 0.2.0.
     let rc = write(
         dir.path(),
         "rc.pkg",
         EMBEDDED_PLUGIN,
-        &with_version("0.2.0-rc.1"),
+        &with_version("0.3.0-rc.1"),
         &signer,
     );
     package::install(&data, &rc, Mode::Upgrade { force: false }).unwrap();
     let p2 = package::install(&data, &v2, Mode::Upgrade { force: false }).unwrap();
     assert_eq!(
         installed(&data),
-        [("pos-sms-twilio".into(), "0.2.0".into())]
+        [("pos-sms-twilio".into(), "0.3.0".into())]
     );
     assert!(!p.dir.exists(), "the old version's files are gone");
     assert_eq!(
@@ -144,25 +144,25 @@ async fn package_install_run_upgrade_uninstall() {
         Some("Gems")
     );
 
-    // A downgrade needs --force: 0.1.0, and 0.2.0-rc.1, which semver puts before 0.2.0.
-    for (older, version) in [(&v1, "0.1.0"), (&rc, "0.2.0-rc.1")] {
+    // A downgrade needs --force: 0.2.0, and 0.3.0-rc.1, which semver puts before 0.3.0.
+    for (older, version) in [(&v1, "0.2.0"), (&rc, "0.3.0-rc.1")] {
         let e = package::install(&data, older, Mode::Upgrade { force: false }).unwrap_err();
         match e {
             Error::Package(PackageError::NotNewer {
                 installed,
                 candidate,
                 ..
-            }) => assert_eq!((installed.as_str(), candidate.as_str()), ("0.2.0", version)),
+            }) => assert_eq!((installed.as_str(), candidate.as_str()), ("0.3.0", version)),
             other => panic!("expected a refused downgrade, got {other:?}"),
         }
     }
     assert_eq!(
         installed(&data),
-        [("pos-sms-twilio".into(), "0.2.0".into())]
+        [("pos-sms-twilio".into(), "0.3.0".into())]
     );
 
     let gone = package::uninstall(&data, "pos-sms-twilio", true).unwrap();
-    assert_eq!(gone.version, "0.2.0");
+    assert_eq!(gone.version, "0.3.0");
     assert!(installed(&data).is_empty());
     assert!(!p2.dir.exists());
     assert_eq!(
@@ -172,7 +172,7 @@ async fn package_install_run_upgrade_uninstall() {
     );
 }
 
-/// Installs `pkg` into a host that has `0.1.0` installed, expects it refused, checks that the
+/// Installs `pkg` into a host that has `0.2.0` installed, expects it refused, checks that the
 /// installed set did not change, and returns the refusal.
 fn refused(data: &Path, pkg: &Path) -> PackageError {
     let before = installed(data);
@@ -288,11 +288,11 @@ async fn tampered_packages_are_refused_with_the_check_that_failed() {
 
     // A signed manifest for an API version this host does not support.
     let future =
-        EMBEDDED_MANIFEST.replace("\"api_version\": \"0.1.0\"", "\"api_version\": \"0.2.0\"");
+        EMBEDDED_MANIFEST.replace("\"api_version\": \"0.2.0\"", "\"api_version\": \"0.3.0\"");
     let future = write(dir.path(), "future.pkg", EMBEDDED_PLUGIN, &future, &signer);
     assert!(matches!(
         refused(&data, &future),
-        PackageError::ApiVersion(ApiVersionError::Unsupported { wanted, .. }) if wanted == "0.2.0"
+        PackageError::ApiVersion(ApiVersionError::Unsupported { wanted, .. }) if wanted == "0.3.0"
     ));
 
     // Not a package at all.

@@ -361,3 +361,55 @@ async fn the_component_checks_json_bodied_webhooks_and_records_nothing_from_them
     );
     assert!(w.harness.replies(None, 10).unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phrase_through_one_number_stops_every_sender_with_one_confirmation() {
+    let w = connected_world().await;
+    let url = "https://pos.example.com/twilio";
+    let customer = "+12125550100";
+    let phrase = signed_reply(url, customer, SENDER, "please stop texting me", "SMp1");
+    let WebhookEvent::Inbound(first) = w.harness.handle_webhook(phrase).await.unwrap() else {
+        panic!("a reply")
+    };
+    assert!(first.opted_out);
+    let confirmation = first.confirmation.expect("one confirmation");
+    assert_eq!(confirmation.to, customer);
+    let messages = w.fake.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0]["body"],
+        "You're unsubscribed from JewelTrak Demo Store texts. Reply START to resubscribe."
+    );
+    // The same customer, through the store's other number: already stopped, no second text.
+    let again = signed_reply(
+        url,
+        customer,
+        "+15005550007",
+        "STOP sending me messages",
+        "SMp2",
+    );
+    let WebhookEvent::Inbound(again) = w.harness.handle_webhook(again).await.unwrap() else {
+        panic!("a reply")
+    };
+    assert_eq!((again.opted_out, again.confirmation), (false, None));
+    assert_eq!(w.fake.messages().len(), 1);
+    let list = w.harness.opt_outs().unwrap();
+    assert_eq!(
+        (
+            list.len(),
+            list[0].how.as_str(),
+            list[0].reply.as_deref(),
+            list[0].via.as_deref()
+        ),
+        (1, "phrase", Some("please stop texting me"), Some(SENDER))
+    );
+    // Every send is refused, whichever number the store sends from.
+    let e = plugin_error(w.harness.send(send_to(customer)).await.unwrap_err());
+    assert_eq!(e.kind(), "recipient-opted-out");
+    assert_eq!(w.fake.messages().len(), 1);
+    // START takes them off the list.
+    let start = signed_reply(url, customer, "+15005550007", "START", "SMp3");
+    w.harness.handle_webhook(start).await.unwrap();
+    w.harness.send(send_to(customer)).await.unwrap();
+    assert_eq!(w.fake.messages().len(), 2);
+}

@@ -11,8 +11,8 @@ use crate::error::ApiVersionError;
 use crate::manifest::Manifest;
 
 /// The API versions a plugin may target to load in this host.
-pub fn supported_api_versions() -> [Version; 1] {
-    [Version::new(0, 1, 0)]
+pub fn supported_api_versions() -> [Version; 2] {
+    [Version::new(0, 1, 0), Version::new(0, 2, 0)]
 }
 
 /// The export every `pos:sms` plugin provides, at `version`.
@@ -80,22 +80,22 @@ mod tests {
     fn versions_are_checked_against_the_components_exports() {
         let ok = vec!["pos:sms/sms@0.1.0".to_string()];
         check_plugin(&manifest("0.1.0"), &ok).unwrap();
-        for unsupported in ["0.2.0", "0.1.0-rc.1", "0.1.1", "1.0.0"] {
+        for unsupported in ["0.3.0", "0.1.0-rc.1", "0.1.1", "1.0.0"] {
             assert_eq!(
                 check_plugin(&manifest(unsupported), &ok),
                 Err(ApiVersionError::Unsupported {
                     id: "pos-sms-twilio".into(),
                     wanted: unsupported.into(),
-                    supported: vec!["0.1.0".into()],
+                    supported: vec!["0.1.0".into(), "0.2.0".into()],
                 })
             );
         }
         assert_eq!(
-            check_plugin(&manifest("0.2.0"), &ok)
+            check_plugin(&manifest("0.3.0"), &ok)
                 .unwrap_err()
                 .to_string(),
-            "the plugin pos-sms-twilio targets pos:sms API 0.2.0, and this host supports \
-             0.1.0. Install a build of the plugin for a supported API version, or a newer host."
+            "the plugin pos-sms-twilio targets pos:sms API 0.3.0, and this host supports \
+             0.1.0, 0.2.0. Install a build of the plugin for a supported API version, or a newer host."
         );
         let wrong = check_plugin(
             &manifest("0.1.0"),

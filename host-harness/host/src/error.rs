@@ -102,7 +102,6 @@ impl PluginError {
             E::InvalidNotice(_) => "invalid-notice",
             E::QuietHours(_) => "quiet-hours",
             E::NoConsent => "no-consent",
-            E::HostFailed(_) => "host-failed",
             E::Other(_) => "other",
         }
     }

@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(m.id, "pos-sms-twilio");
         assert_eq!(m.outbound[0], crate::origin::twilio_origin());
         assert_eq!(m.secrets, ["twilio-connection"]);
-        assert_eq!(m.api_version, Version::new(0, 1, 0));
+        assert_eq!(m.api_version, Version::new(0, 2, 0));
         for key in [
             sms_core::service::CONFIG_STORE_NAME,
             sms_core::service::CONFIG_SMART_ENCODING,

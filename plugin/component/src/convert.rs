@@ -1,6 +1,7 @@
 //! WIT values to `sms_core` values and back: one `From` impl per type, no logic.
 
-use sms_core::error::{CredentialField, Error, TwilioError};
+use sms_core::error::{CredentialField, Error, QuietHoursDetail, TwilioError};
+use sms_core::webhook::classify;
 use sms_core::{credentials, notify, segments, service, twilio, webhook};
 
 use crate::pos::sms::types as wit;
@@ -141,6 +142,8 @@ impl From<Error> for wit::Error {
             Error::Network(s) => wit::Error::Network(s),
             Error::WebhookRejected(s) => wit::Error::WebhookRejected(s),
             Error::InvalidNotice(s) => wit::Error::InvalidNotice(s),
+            Error::QuietHours(d) => wit::Error::QuietHours(d.into()),
+            Error::NoConsent => wit::Error::NoConsent,
             Error::Other(s) => wit::Error::Other(s),
         }
     }
@@ -168,7 +171,87 @@ impl From<wit::Error> for Error {
             wit::Error::Network(s) => Error::Network(s),
             wit::Error::WebhookRejected(s) => Error::WebhookRejected(s),
             wit::Error::InvalidNotice(s) => Error::InvalidNotice(s),
+            wit::Error::QuietHours(d) => Error::QuietHours(d.into()),
+            wit::Error::NoConsent => Error::NoConsent,
             wit::Error::Other(s) => Error::Other(s),
+        }
+    }
+}
+
+impl From<QuietHoursDetail> for wit::QuietHoursDetail {
+    fn from(d: QuietHoursDetail) -> Self {
+        wit::QuietHoursDetail {
+            zone: d.zone,
+            local_time: d.local_time,
+            window: d.window,
+            opens_at: d.opens_at,
+            opens_local: d.opens_local,
+        }
+    }
+}
+
+impl From<wit::QuietHoursDetail> for QuietHoursDetail {
+    fn from(d: wit::QuietHoursDetail) -> Self {
+        QuietHoursDetail {
+            zone: d.zone,
+            local_time: d.local_time,
+            window: d.window,
+            // The WIT value carries the RFC 3339 form only; the sentence does not use this.
+            opens_at_unix: 0,
+            opens_at: d.opens_at,
+            opens_local: d.opens_local,
+        }
+    }
+}
+
+impl From<wit::Purpose> for service::Purpose {
+    fn from(p: wit::Purpose) -> Self {
+        match p {
+            wit::Purpose::Transactional => service::Purpose::Transactional,
+            wit::Purpose::Marketing => service::Purpose::Marketing,
+        }
+    }
+}
+
+impl From<service::Purpose> for wit::Purpose {
+    fn from(p: service::Purpose) -> Self {
+        match p {
+            service::Purpose::Transactional => wit::Purpose::Transactional,
+            service::Purpose::Marketing => wit::Purpose::Marketing,
+        }
+    }
+}
+
+impl From<service::OptOut> for wit::OptOut {
+    fn from(o: service::OptOut) -> Self {
+        wit::OptOut {
+            number: o.number,
+            method: match o.method {
+                service::OptOutMethod::Keyword => wit::OptOutMethod::Keyword,
+                service::OptOutMethod::Phrase => wit::OptOutMethod::Phrase,
+                service::OptOutMethod::TwilioRefusal => wit::OptOutMethod::TwilioRefusal,
+            },
+            reply: o.reply,
+            via: o.via,
+        }
+    }
+}
+
+impl From<classify::Classification> for wit::ReplyClassification {
+    fn from(c: classify::Classification) -> Self {
+        wit::ReplyClassification {
+            intent: match c.intent {
+                classify::Intent::OptOut => wit::ReplyIntent::OptOut,
+                classify::Intent::OptIn => wit::ReplyIntent::OptIn,
+                classify::Intent::Help => wit::ReplyIntent::Help,
+                classify::Intent::PossibleOptOut => wit::ReplyIntent::PossibleOptOut,
+            },
+            matched: match c.by {
+                classify::Match::Keyword => wit::ReplyMatch::Keyword,
+                classify::Match::Phrase => wit::ReplyMatch::Phrase,
+            },
+            rule: c.rule.to_string(),
+            handled_by_twilio: c.handled_by_twilio,
         }
     }
 }
@@ -234,16 +317,6 @@ impl From<service::DeliveryRecord> for wit::DeliveryUpdate {
     }
 }
 
-impl From<webhook::OptKeyword> for wit::OptKeyword {
-    fn from(k: webhook::OptKeyword) -> Self {
-        match k {
-            webhook::OptKeyword::OptOut => wit::OptKeyword::OptOut,
-            webhook::OptKeyword::OptIn => wit::OptKeyword::OptIn,
-            webhook::OptKeyword::Help => wit::OptKeyword::Help,
-        }
-    }
-}
-
 impl From<webhook::InboundMessage> for wit::InboundMessage {
     fn from(m: webhook::InboundMessage) -> Self {
         wit::InboundMessage {
@@ -251,18 +324,22 @@ impl From<webhook::InboundMessage> for wit::InboundMessage {
             from: m.from,
             to: m.to,
             body: m.body,
-            keyword: m.keyword.map(Into::into),
+            classification: m.classification.map(Into::into),
         }
     }
 }
 
-impl From<webhook::WebhookEvent> for wit::WebhookEvent {
-    fn from(e: webhook::WebhookEvent) -> Self {
+impl From<service::WebhookOutcome> for wit::WebhookEvent {
+    fn from(e: service::WebhookOutcome) -> Self {
         match e {
-            webhook::WebhookEvent::Status(u) => {
+            service::WebhookOutcome::Status(u) => {
                 wit::WebhookEvent::Status(service::DeliveryRecord::from(&u).into())
             }
-            webhook::WebhookEvent::Inbound(m) => wit::WebhookEvent::Inbound(m.into()),
+            service::WebhookOutcome::Reply(r) => wit::WebhookEvent::Inbound(wit::ReplyEvent {
+                message: r.message.into(),
+                opted_out: r.opted_out,
+                confirmation: r.confirmation.map(Into::into),
+            }),
         }
     }
 }
@@ -273,6 +350,7 @@ impl From<service::AuditAction> for wit::AuditAction {
             service::AuditAction::Send => wit::AuditAction::Send,
             service::AuditAction::Test => wit::AuditAction::Test,
             service::AuditAction::Notify => wit::AuditAction::Notify,
+            service::AuditAction::OptOutConfirmation => wit::AuditAction::OptOutConfirmation,
         }
     }
 }
@@ -289,6 +367,8 @@ impl From<service::AuditEntry> for wit::AuditEntry {
             status: e.status,
             error_kind: e.error_kind,
             twilio_code: e.twilio_code,
+            purpose: e.purpose.into(),
+            note: e.note,
         }
     }
 }

@@ -10,7 +10,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-wit_bindgen::generate!({ world: "plugin", path: "../../wit/since_v0.1.0" });
+wit_bindgen::generate!({ world: "plugin", path: "../../wit/since_v0.2.0" });
 
 mod convert;
 mod host;
@@ -41,12 +41,21 @@ impl Guest for Plugin {
     }
 
     fn send(o: wit::Outgoing) -> Result<wit::Receipt, wit::Error> {
-        service::send(
+        let options = service::SendOptions {
+            purpose: o.purpose.into(),
+            quiet_hours: if o.override_quiet_hours {
+                service::QuietHoursRule::Override
+            } else {
+                service::QuietHoursRule::Enforce
+            },
+        };
+        service::send_with(
             &WitHost,
             service::AuditAction::Send,
             &o.to,
             &o.body,
             &o.user,
+            options,
         )
         .map(Into::into)
         .map_err(Into::into)
@@ -89,18 +98,40 @@ impl Guest for Plugin {
         sms_core::error::Error::from(e).to_string()
     }
 
-    fn notify(e: wit::NoticeEvent) -> Result<wit::NoticeReceipt, wit::Error> {
-        let notice = notify::Notice::from(e.notice);
-        service::notify(
+    fn notify(e: wit::NoticeEvent) -> Result<wit::NoticeOutcome, wit::Error> {
+        let notice = notify::Notice::from(e.notice.clone());
+        let outcome = service::notify(
             &WitHost,
             &e.event_id,
             &e.to,
             &e.customer_first_name,
             &notice,
             &e.user,
-        )
-        .map(Into::into)
-        .map_err(Into::into)
+        )?;
+        Ok(match outcome {
+            service::NoticeOutcome::Sent(receipt) => wit::NoticeOutcome::Sent(receipt.into()),
+            service::NoticeOutcome::Held(hold) => {
+                // The host keeps the event and calls `notify` with it again when it is due.
+                let held = wit::HeldNotice {
+                    key: hold.key,
+                    event: e,
+                    release_at: hold.release_at,
+                    release_at_unix: u64::try_from(hold.release_at_unix).unwrap_or(0),
+                    release_local: hold.release_local,
+                };
+                pos::sms::host::hold_notice(&held).map_err(|e| {
+                    wit::Error::Other(format!(
+                        "the notice is outside quiet hours and the host could not hold it \
+                         ({e:?}), so it was not sent"
+                    ))
+                })?;
+                wit::NoticeOutcome::Held(held)
+            }
+        })
+    }
+
+    fn classify_reply(body: String) -> Option<wit::ReplyClassification> {
+        sms_core::webhook::classify::classify(&body).map(Into::into)
     }
 
     fn handle_webhook(r: wit::WebhookRequest) -> Result<wit::WebhookEvent, wit::Error> {

@@ -133,9 +133,41 @@ pub enum Error {
     /// A notice's template or event cannot be used; nothing was sent.
     #[error("The notice was not sent: {0}")]
     InvalidNotice(String),
+    /// It is quiet hours in the customer's time zone; nothing was sent.
+    #[error(
+        "It's {} for this customer ({}), outside the store's texting hours ({}). Nothing was \
+         sent; texting opens again at {} their time. Send it then, or override quiet hours \
+         if the customer asked for the text now.",
+        .0.local_time, .0.zone, .0.window, .0.opens_local
+    )]
+    QuietHours(QuietHoursDetail),
+    /// A marketing text to a customer with no marketing consent on record.
+    #[error(
+        "This customer has no marketing consent on record, so the promotion was not sent. \
+         Record their written consent first (who agreed, when and how), or send it as a \
+         transactional text if it is about something they asked for."
+    )]
+    NoConsent,
     /// Anything else.
     #[error("Something went wrong: {0}")]
     Other(String),
+}
+
+/// Why a text cannot go now: the customer's local time is outside the store's window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuietHoursDetail {
+    /// The customer's (closed) time zone, `America/New_York`.
+    pub zone: String,
+    /// Their local time now, `9:14 pm`.
+    pub local_time: String,
+    /// The store's window, `08:00-21:00`.
+    pub window: String,
+    /// When texting opens in every zone of the number, Unix seconds.
+    pub opens_at_unix: i64,
+    /// The same, RFC 3339 UTC.
+    pub opens_at: String,
+    /// The same, their local time, `8:00 am`.
+    pub opens_local: String,
 }
 
 /// The longest body Twilio accepts, in characters.
@@ -162,6 +194,8 @@ impl Error {
             Error::Network(_) => "network",
             Error::WebhookRejected(_) => "webhook-rejected",
             Error::InvalidNotice(_) => "invalid-notice",
+            Error::QuietHours(_) => "quiet-hours",
+            Error::NoConsent => "no-consent",
             Error::Other(_) => "other",
         }
     }

@@ -6,13 +6,15 @@
 
 use std::time::Duration;
 
+use super::compliance::{self, QuietHours, Verdict};
 use super::credentials::{Auth, Credentials, SECRET_NAME, StoredConnection, mask_sid};
-use super::error::{Error, MAX_BODY_CHARS};
+use super::error::{Error, MAX_BODY_CHARS, QuietHoursDetail};
 use super::notify::{self, Notice, NoticeContext};
 use super::phone;
 use super::segments;
 use super::twilio::{self, HttpRequest, HttpResponse, Receipt};
-use super::webhook::{self, InboundMessage, OptKeyword, WebhookEvent, WebhookRequest};
+use super::webhook::classify::{Intent, Match};
+use super::webhook::{self, InboundMessage, WebhookEvent, WebhookRequest};
 
 /// Why a request produced no response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,63 @@ pub enum AuditAction {
     Test,
     /// An automated notice.
     Notify,
+    /// The one text confirming an opt-out Twilio did not handle itself.
+    OptOutConfirmation,
+}
+
+/// Why a text is sent, which decides the consent it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Purpose {
+    /// About something the customer asked for: rests on their having given the number.
+    #[default]
+    Transactional,
+    /// Promotion: needs a marketing consent on record.
+    Marketing,
+}
+
+/// How a send treats quiet hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuietHoursRule {
+    /// Refused outside the window in the customer's time zone.
+    #[default]
+    Enforce,
+    /// Sent anyway: a staff member overrode them (the audit row says so).
+    Override,
+    /// Not a text quiet hours govern (the store's own test, an opt-out confirmation).
+    Exempt,
+}
+
+/// What a send must respect besides its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendOptions {
+    /// Why it is sent.
+    pub purpose: Purpose,
+    /// How quiet hours apply.
+    pub quiet_hours: QuietHoursRule,
+}
+
+/// How a number came to be on the stop list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptOutMethod {
+    /// A keyword reply.
+    Keyword,
+    /// A reply in other words.
+    Phrase,
+    /// Twilio refused a send with 21610.
+    TwilioRefusal,
+}
+
+/// An opt-out for the store's stop list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptOut {
+    /// The customer's number.
+    pub number: String,
+    /// How it came.
+    pub method: OptOutMethod,
+    /// The reply that did it.
+    pub reply: Option<String>,
+    /// The store's number it came through, or the sender Twilio refused for.
+    pub via: Option<String>,
 }
 
 /// One audit row: never the body text, never a secret.
@@ -57,6 +116,10 @@ pub struct AuditEntry {
     pub error_kind: Option<String>,
     /// Twilio's error code, when there was one.
     pub twilio_code: Option<u32>,
+    /// Why the text was sent.
+    pub purpose: Purpose,
+    /// What the columns do not say (quiet hours overridden).
+    pub note: Option<String>,
 }
 
 /// The effects the plugin needs from its host.
@@ -81,10 +144,16 @@ pub trait Host {
     fn record_delivery(&self, update: DeliveryRecord) -> Result<(), String>;
     /// Stores a customer's text.
     fn record_reply(&self, message: &InboundMessage) -> Result<(), String>;
-    /// Marks `number` opted out of texts, or back in.
-    fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), String>;
-    /// Whether `number` opted out of texts; an error means the host could not tell.
+    /// Puts a number on the store's stop list; true when it was not on it before.
+    fn record_opt_out(&self, opt_out: &OptOut) -> Result<bool, String>;
+    /// Takes a number off the stop list.
+    fn record_opt_in(&self, number: &str, reply: Option<&str>) -> Result<(), String>;
+    /// Whether `number` is on the stop list; an error means the host could not tell.
     fn is_opted_out(&self, number: &str) -> Result<bool, String>;
+    /// Whether a consent for `purpose` is on record for `number`.
+    fn has_consent(&self, number: &str, purpose: Purpose) -> Result<bool, String>;
+    /// The current time, seconds since the Unix epoch (UTC).
+    fn now_unix(&self) -> i64;
     /// Claims a notice's idempotency key, atomically.
     fn claim_notice(&self, key: &str) -> Result<NoticeClaim, String>;
     /// Settles a claimed key: the receipt when sent, `None` to release it.
@@ -104,7 +173,29 @@ pub enum NoticeClaim {
     InProgress,
 }
 
-/// What `notify` did.
+/// What `notify` did: sent, or held for the host to send when quiet hours end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeOutcome {
+    /// Sent now (or before: see `duplicate`).
+    Sent(NoticeReceipt),
+    /// Outside quiet hours: to be sent when the window opens.
+    Held(Hold),
+}
+
+/// When a held notice is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The notice's idempotency key.
+    pub key: String,
+    /// When the window opens for the customer, Unix seconds.
+    pub release_at_unix: i64,
+    /// The same, RFC 3339 UTC.
+    pub release_at: String,
+    /// The local opening and zone, for people (`8:00 am America/New_York`).
+    pub release_local: String,
+}
+
+/// What `notify` sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeReceipt {
     /// Twilio's receipt (the first one for a duplicate).
@@ -238,6 +329,46 @@ pub const CONFIG_SMART_ENCODING: &str = "smart-encoding";
 /// Host setting: the public URL where Twilio should post delivery updates (sent as each
 /// message's `StatusCallback`). Unset: no delivery updates are asked for.
 pub const CONFIG_WEBHOOK_URL: &str = "webhook-url";
+/// Host setting: the daily window texts may go in, the customer's local time
+/// (`09:00-20:00`). Unset: 08:00-21:00.
+pub const CONFIG_QUIET_HOURS: &str = "quiet-hours";
+
+/// The store's window, or why its setting cannot be used (then nothing is sent).
+fn quiet_hours(host: &impl Host) -> Result<QuietHours, Error> {
+    match host.get_config(CONFIG_QUIET_HOURS) {
+        Some(text) if !text.trim().is_empty() => QuietHours::parse(&text).map_err(|e| {
+            Error::Other(format!(
+                "the store's quiet-hours setting cannot be used ({e}), so nothing was sent; \
+                 fix it, for example `config set quiet-hours 08:00-21:00`"
+            ))
+        }),
+        _ => Ok(QuietHours::DEFAULT),
+    }
+}
+
+/// Whether `to` may be texted now: `Ok(None)` when it may, the detail when it is quiet
+/// hours there. A number with no known time zone may be texted.
+fn quiet_hours_now(host: &impl Host, to: &str) -> Result<Option<QuietHoursDetail>, Error> {
+    let window = quiet_hours(host)?;
+    Ok(match compliance::check(to, host.now_unix(), window) {
+        Verdict::Open | Verdict::UnknownZone => None,
+        Verdict::NoCommonWindow { zone, local_time } => {
+            return Err(Error::Other(format!(
+                "the store's texting hours ({window}) never fall at the same time across \
+                 every time zone of this number (it is {local_time} in {zone}), so nothing \
+                 was sent; widen the quiet-hours setting, or override quiet hours"
+            )));
+        }
+        Verdict::Closed(closed) => Some(QuietHoursDetail {
+            zone: closed.zone.to_string(),
+            local_time: closed.local_time,
+            window: window.to_string(),
+            opens_at_unix: closed.opens_at_unix,
+            opens_at: closed.opens_at_rfc3339,
+            opens_local: closed.opens_local,
+        }),
+    })
+}
 
 fn stored(host: &impl Host) -> Option<StoredConnection> {
     host.get_secret(SECRET_NAME)
@@ -311,6 +442,29 @@ pub fn send(
     body: &str,
     user: &str,
 ) -> Result<Receipt, Error> {
+    let options = SendOptions {
+        purpose: Purpose::Transactional,
+        quiet_hours: match action {
+            // The store texting itself is not a text to a customer.
+            AuditAction::Test | AuditAction::OptOutConfirmation => QuietHoursRule::Exempt,
+            AuditAction::Send | AuditAction::Notify => QuietHoursRule::Enforce,
+        },
+    };
+    send_with(host, action, to, body, user, options)
+}
+
+/// [`send`] with the purpose and quiet-hours rule given. The checks, all before any
+/// request: the number is on no stop list (except for the opt-out confirmation itself), a
+/// marketing text has a consent on record, and it is not quiet hours for the customer
+/// unless overridden (the override is written in the audit row).
+pub fn send_with(
+    host: &impl Host,
+    action: AuditAction,
+    to: &str,
+    body: &str,
+    user: &str,
+    options: SendOptions,
+) -> Result<Receipt, Error> {
     let smart = host
         .get_config(CONFIG_SMART_ENCODING)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
@@ -330,9 +484,11 @@ pub fn send(
         status: "failed".into(),
         error_kind: None,
         twilio_code: None,
+        purpose: options.purpose,
+        note: None,
     };
     let mut pending = None;
-    let result = attempt(host, &mut entry, &mut pending, to, &text);
+    let result = attempt(host, &mut entry, &mut pending, to, &text, options);
     match &result {
         Ok(receipt) => {
             entry.message_sid = Some(receipt.sid.clone());
@@ -358,6 +514,7 @@ fn attempt(
     pending: &mut Option<u64>,
     to: &str,
     text: &str,
+    options: SendOptions,
 ) -> Result<Receipt, Error> {
     let connection = stored(host).ok_or(Error::NotConnected)?;
     let to = phone::normalize(to).map_err(Error::InvalidPhone)?;
@@ -369,14 +526,46 @@ fn attempt(
         return Err(Error::BodyTooLong(entry.body_length));
     }
     entry.segments = segments::count(text).segments;
-    // A customer who texted STOP is not texted again, before Twilio has to refuse (21610).
-    let opted_out = host.is_opted_out(&to).map_err(|e| {
-        Error::Other(format!(
-            "the host could not check whether this number opted out ({e}), so nothing was sent"
-        ))
-    })?;
-    if opted_out {
-        return Err(Error::RecipientOptedOut);
+    // A customer on the store's stop list is not texted again, from any of its numbers,
+    // before Twilio has to refuse (21610). The confirmation of that opt-out is the exception.
+    if entry.action != AuditAction::OptOutConfirmation {
+        let opted_out = host.is_opted_out(&to).map_err(|e| {
+            Error::Other(format!(
+                "the host could not check whether this number opted out ({e}), so nothing \
+                 was sent"
+            ))
+        })?;
+        if opted_out {
+            return Err(Error::RecipientOptedOut);
+        }
+    }
+    if options.purpose == Purpose::Marketing {
+        let consent = host.has_consent(&to, Purpose::Marketing).map_err(|e| {
+            Error::Other(format!(
+                "the host could not check the customer's consent ({e}), so nothing was sent"
+            ))
+        })?;
+        if !consent {
+            return Err(Error::NoConsent);
+        }
+    }
+    let closed = match options.quiet_hours {
+        QuietHoursRule::Exempt => Ok(None),
+        QuietHoursRule::Enforce | QuietHoursRule::Override => quiet_hours_now(host, &to),
+    };
+    match (options.quiet_hours, closed) {
+        (_, Ok(None)) => {}
+        (QuietHoursRule::Override, Ok(Some(detail))) => {
+            entry.note = Some(format!(
+                "sent at {} {}, inside quiet hours ({}), overridden by {}",
+                detail.local_time, detail.zone, detail.window, entry.user
+            ));
+        }
+        (QuietHoursRule::Override, Err(e)) => {
+            entry.note = Some(format!("quiet hours overridden by {}: {e}", entry.user));
+        }
+        (_, Ok(Some(detail))) => return Err(Error::QuietHours(detail)),
+        (_, Err(e)) => return Err(e),
     }
     let callback = host
         .get_config(CONFIG_WEBHOOK_URL)
@@ -407,18 +596,55 @@ fn attempt(
         twilio::parse_send_response,
     );
     if let Err(Error::RecipientOptedOut) = &result {
-        // Twilio refused with 21610: the customer replied STOP to this number, perhaps before
-        // the store had webhooks. Remember it, so the next send is refused before any request.
-        // The host reports its own storage failures; the send's outcome stands either way.
-        let _ = host.set_opted_out(&to, true);
+        // Twilio refused with 21610: the customer replied STOP to this sender, perhaps before
+        // the store had webhooks. Put them on the store's list, so no sender texts them and
+        // the next send is refused before any request. The host reports its own storage
+        // failures; the send's outcome stands either way.
+        let _ = host.record_opt_out(&OptOut {
+            number: to.clone(),
+            method: OptOutMethod::TwilioRefusal,
+            reply: None,
+            via: Some(connection.credentials.sender.as_str().to_string()),
+        });
     }
     result
 }
 
+/// A customer's reply and what was done about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyOutcome {
+    /// The reply, classified.
+    pub message: InboundMessage,
+    /// True when it put the number on the stop list.
+    pub opted_out: bool,
+    /// The confirmation sent after an opt-out Twilio did not handle itself.
+    pub confirmation: Option<Receipt>,
+}
+
+/// What a verified webhook did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// A delivery status, recorded.
+    Status(webhook::StatusUpdate),
+    /// A customer's reply, recorded and acted on.
+    Reply(ReplyOutcome),
+}
+
+/// The text confirming an opt-out (no marketing in it, as the FCC's rule asks).
+pub fn opt_out_confirmation(host: &impl Host) -> String {
+    format!(
+        "You're unsubscribed from {} texts. Reply START to resubscribe.",
+        store_name(host)
+    )
+}
+
 /// Verifies a webhook with the stored Auth Token and records what it says: a delivery
-/// status, or a customer's reply (an opt-out keyword opts the number out, START back in).
-/// Nothing is recorded for a request that fails verification.
-pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<WebhookEvent, Error> {
+/// status, or a customer's reply. A reply that opts out in any wording puts the number on
+/// the store's stop list and, when Twilio did not handle it itself (a phrase, not a bare
+/// keyword) and the number was not on the list already, gets one confirmation text. An
+/// opt-in takes the number off the list. Nothing is recorded for a request that fails
+/// verification.
+pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<WebhookOutcome, Error> {
     let connection = stored(host).ok_or(Error::NotConnected)?;
     let token = match &connection.credentials.auth {
         Auth::AuthToken(token) => token,
@@ -435,21 +661,55 @@ pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<Webh
     webhook::verify(token, request).map_err(rejected)?;
     let event = webhook::parse_event(request).map_err(rejected)?;
     let stored = |e: String| Error::Other(format!("the host could not record the webhook: {e}"));
-    match &event {
-        WebhookEvent::Status(update) => host
-            .record_delivery(DeliveryRecord::from(update))
-            .map_err(stored)?,
-        WebhookEvent::Inbound(message) => {
-            host.record_reply(message).map_err(stored)?;
-            match message.keyword {
-                Some(OptKeyword::OptOut) => host.set_opted_out(&message.from, true),
-                Some(OptKeyword::OptIn) => host.set_opted_out(&message.from, false),
-                Some(OptKeyword::Help) | None => Ok(()),
-            }
-            .map_err(stored)?;
+    let message = match event {
+        WebhookEvent::Status(update) => {
+            host.record_delivery(DeliveryRecord::from(&update))
+                .map_err(stored)?;
+            return Ok(WebhookOutcome::Status(update));
         }
+        WebhookEvent::Inbound(message) => message,
+    };
+    host.record_reply(&message).map_err(stored)?;
+    let mut outcome = ReplyOutcome {
+        message,
+        opted_out: false,
+        confirmation: None,
+    };
+    let Some(class) = outcome.message.classification else {
+        return Ok(WebhookOutcome::Reply(outcome));
+    };
+    match class.intent {
+        Intent::OptOut => {
+            let entry = OptOut {
+                number: outcome.message.from.clone(),
+                method: match class.by {
+                    Match::Keyword => OptOutMethod::Keyword,
+                    Match::Phrase => OptOutMethod::Phrase,
+                },
+                reply: Some(outcome.message.body.clone()),
+                via: Some(outcome.message.to.clone()),
+            };
+            outcome.opted_out = host.record_opt_out(&entry).map_err(stored)?;
+            if outcome.opted_out && !class.handled_by_twilio {
+                // At most one confirmation per opt-out: only the reply that put the number on
+                // the list sends one. Its failure is audited; the opt-out stands regardless.
+                let body = opt_out_confirmation(host);
+                outcome.confirmation = send(
+                    host,
+                    AuditAction::OptOutConfirmation,
+                    &outcome.message.from,
+                    &body,
+                    "opt-out",
+                )
+                .ok();
+            }
+        }
+        Intent::OptIn => host
+            .record_opt_in(&outcome.message.from, Some(&outcome.message.body))
+            .map_err(stored)?,
+        Intent::Help | Intent::PossibleOptOut => {}
     }
-    Ok(event)
+    Ok(WebhookOutcome::Reply(outcome))
 }
 
 /// The store's name for texts: the host's `store-name`, else the Twilio account's name.
@@ -480,7 +740,7 @@ pub fn notify(
     customer_first_name: &str,
     notice: &Notice,
     user: &str,
-) -> Result<NoticeReceipt, Error> {
+) -> Result<NoticeOutcome, Error> {
     let invalid = |e: notify::TemplateError| Error::InvalidNotice(e.to_string());
     let kind = notice.kind();
     let key = notify::idempotency_key(kind, event_id).map_err(invalid)?;
@@ -498,13 +758,35 @@ pub fn notify(
     };
     let host_failed = |e: String| Error::Other(format!("the host could not track the notice: {e}"));
     match host.claim_notice(&key).map_err(host_failed)? {
-        NoticeClaim::AlreadySent(receipt) => return Ok(done(receipt, true)),
+        NoticeClaim::AlreadySent(receipt) => return Ok(NoticeOutcome::Sent(done(receipt, true))),
         NoticeClaim::InProgress => {
             return Err(Error::OutcomeUnknown(format!(
                 "notice {key} is being sent by another call or was interrupted while sending"
             )));
         }
         NoticeClaim::Claimed => {}
+    }
+    // Outside quiet hours the notice waits for the window: the claim is released, so the
+    // host's later call (or a repeated event) claims it afresh and checks everything again.
+    let closed = phone::normalize(to)
+        .ok()
+        .map(|e164| quiet_hours_now(host, &e164))
+        .transpose();
+    let closed = match closed {
+        Ok(closed) => closed.flatten(),
+        Err(e) => {
+            host.finish_notice(&key, None).map_err(host_failed)?;
+            return Err(e);
+        }
+    };
+    if let Some(detail) = closed {
+        host.finish_notice(&key, None).map_err(host_failed)?;
+        return Ok(NoticeOutcome::Held(Hold {
+            key,
+            release_at_unix: detail.opens_at_unix,
+            release_at: detail.opens_at,
+            release_local: format!("{} {}", detail.opens_local, detail.zone),
+        }));
     }
     let wait = host.throttle(rendered.segments);
     if !wait.is_zero() {
@@ -518,7 +800,7 @@ pub fn notify(
     };
     let receipt = result?;
     settled.map_err(host_failed)?;
-    Ok(done(receipt, false))
+    Ok(NoticeOutcome::Sent(done(receipt, false)))
 }
 
 /// Sends the test message.
@@ -558,6 +840,10 @@ mod tests {
         notices: RefCell<HashMap<String, Option<Receipt>>>,
         replies: RefCell<Vec<InboundMessage>>,
         opted_out: RefCell<Vec<String>>,
+        /// Every opt-out recorded, in order (repeats too).
+        opt_outs: RefCell<Vec<OptOut>>,
+        consents: RefCell<Vec<(String, Purpose)>>,
+        now: std::cell::Cell<i64>,
         refuse_writes: bool,
         refuse_audit: bool,
     }
@@ -658,13 +944,28 @@ mod tests {
             self.replies.borrow_mut().push(message.clone());
             Ok(())
         }
-        fn set_opted_out(&self, number: &str, opted_out: bool) -> Result<(), String> {
+        fn record_opt_out(&self, o: &OptOut) -> Result<bool, String> {
+            self.opt_outs.borrow_mut().push(o.clone());
             let mut set = self.opted_out.borrow_mut();
-            set.retain(|n| n != number);
-            if opted_out {
-                set.push(number.to_string());
+            if set.contains(&o.number) {
+                return Ok(false);
             }
+            set.push(o.number.clone());
+            Ok(true)
+        }
+        fn record_opt_in(&self, number: &str, _reply: Option<&str>) -> Result<(), String> {
+            self.opted_out.borrow_mut().retain(|n| n != number);
             Ok(())
+        }
+        fn has_consent(&self, number: &str, purpose: Purpose) -> Result<bool, String> {
+            Ok(self
+                .consents
+                .borrow()
+                .iter()
+                .any(|(n, p)| n == number && *p == purpose))
+        }
+        fn now_unix(&self) -> i64 {
+            self.now.get()
         }
         fn is_opted_out(&self, number: &str) -> Result<bool, String> {
             Ok(self.opted_out.borrow().iter().any(|n| n == number))
@@ -797,6 +1098,8 @@ mod tests {
                 status: "queued".into(),
                 error_kind: None,
                 twilio_code: None,
+                purpose: Purpose::Transactional,
+                note: None,
             }]
         );
     }
@@ -1305,6 +1608,244 @@ mod tests {
         assert!(d.reason.is_some());
     }
 
+    fn reply(sid: &str, from: &str, to: &str, body: &str) -> WebhookRequest {
+        signed(&[
+            ("MessageSid", sid),
+            ("From", from),
+            ("To", to),
+            ("Body", body),
+        ])
+    }
+
+    #[test]
+    fn a_phrase_opt_out_gets_one_confirmation_and_blocks_every_sender() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        let first = handle_webhook(
+            &host,
+            &reply(
+                "SM1",
+                "+15551234567",
+                "+15005550006",
+                "please stop texting me",
+            ),
+        )
+        .unwrap();
+        let WebhookOutcome::Reply(first) = first else {
+            panic!("a reply")
+        };
+        assert!(first.opted_out);
+        assert_eq!(first.confirmation.map(|r| r.sid), Some("SMabc".into()));
+        let requests = host.requests.borrow().clone();
+        assert_eq!(requests.len(), 1, "one confirmation");
+        let form = String::from_utf8(requests[0].body.clone()).unwrap();
+        assert!(
+            form.contains(
+                "Body=You%27re+unsubscribed+from+Gems+%26+Co+texts.+Reply+START+to+resubscribe."
+            ),
+            "{form}"
+        );
+        assert_eq!(
+            host.audit.borrow()[0].action,
+            AuditAction::OptOutConfirmation
+        );
+        assert_eq!(
+            host.opt_outs.borrow()[0],
+            OptOut {
+                number: "+15551234567".into(),
+                method: OptOutMethod::Phrase,
+                reply: Some("please stop texting me".into()),
+                via: Some("+15005550006".into()),
+            }
+        );
+        // Again, through the store's other number: already on the one list, no second text.
+        let WebhookOutcome::Reply(again) = handle_webhook(
+            &host,
+            &reply("SM2", "+15551234567", "+15005550007", "STOP texting me!!"),
+        )
+        .unwrap() else {
+            panic!("a reply")
+        };
+        assert_eq!((again.opted_out, again.confirmation), (false, None));
+        assert_eq!(
+            host.requests.borrow().len(),
+            1,
+            "never a second confirmation"
+        );
+        let e = send(&host, AuditAction::Send, "+15551234567", "hi", "alice").unwrap_err();
+        assert_eq!(e, Error::RecipientOptedOut);
+        assert_eq!(host.requests.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_bare_keyword_is_twilios_to_confirm() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        let WebhookOutcome::Reply(r) =
+            handle_webhook(&host, &reply("SM1", "+15551234567", "+15005550006", "STOP")).unwrap()
+        else {
+            panic!("a reply")
+        };
+        assert_eq!((r.opted_out, r.confirmation), (true, None));
+        assert!(host.requests.borrow().is_empty());
+        assert_eq!(host.opt_outs.borrow()[0].method, OptOutMethod::Keyword);
+        // "possible" opt-outs block nothing: staff review them.
+        handle_webhook(
+            &host,
+            &reply("SM2", "+15550001111", "+15005550006", "wrong number"),
+        )
+        .unwrap();
+        assert!(
+            !host
+                .opted_out
+                .borrow()
+                .contains(&"+15550001111".to_string())
+        );
+    }
+
+    #[test]
+    fn twilios_21610_puts_the_number_on_the_stores_list() {
+        let host = FakeHost::connected();
+        host.answer_with(
+            400,
+            r#"{"code":21610,"message":"unsubscribed","status":400}"#,
+        );
+        send(&host, AuditAction::Send, "+15551234567", "hi", "alice").unwrap_err();
+        assert_eq!(
+            host.opt_outs.borrow()[0],
+            OptOut {
+                number: "+15551234567".into(),
+                method: OptOutMethod::TwilioRefusal,
+                reply: None,
+                via: Some("+15005550006".into()),
+            }
+        );
+    }
+
+    const MARKETING: SendOptions = SendOptions {
+        purpose: Purpose::Marketing,
+        quiet_hours: QuietHoursRule::Enforce,
+    };
+
+    #[test]
+    fn marketing_needs_a_consent_on_record() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        let send_it = || {
+            send_with(
+                &host,
+                AuditAction::Send,
+                "+15551234567",
+                "Sale!",
+                "bob",
+                MARKETING,
+            )
+        };
+        assert_eq!(send_it().unwrap_err(), Error::NoConsent);
+        assert!(host.requests.borrow().is_empty());
+        assert_eq!(host.audit.borrow()[0].purpose, Purpose::Marketing);
+        assert_eq!(
+            host.audit.borrow()[0].error_kind.as_deref(),
+            Some("no-consent")
+        );
+        host.consents
+            .borrow_mut()
+            .push(("+15551234567".into(), Purpose::Marketing));
+        send_it().unwrap();
+        assert_eq!(host.requests.borrow().len(), 1);
+    }
+
+    /// 2026-12-02T02:14:00Z: 9:14 pm in New York.
+    const NEW_YORK_NIGHT: i64 = 1_796_177_640;
+
+    #[test]
+    fn quiet_hours_refuse_a_text_unless_staff_override_them() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        host.now.set(NEW_YORK_NIGHT);
+        let e = send(&host, AuditAction::Send, "(212) 555-0100", "hi", "alice").unwrap_err();
+        let Error::QuietHours(detail) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (
+                detail.zone.as_str(),
+                detail.local_time.as_str(),
+                detail.window.as_str(),
+                detail.opens_at.as_str(),
+                detail.opens_local.as_str()
+            ),
+            (
+                "America/New_York",
+                "9:14 pm",
+                "08:00-21:00",
+                "2026-12-02T13:00:00Z",
+                "8:00 am"
+            )
+        );
+        assert!(host.requests.borrow().is_empty());
+        // The store's test message is not a text to a customer.
+        test(&host, "(212) 555-0100", "alice").unwrap();
+        let overridden = SendOptions {
+            purpose: Purpose::Transactional,
+            quiet_hours: QuietHoursRule::Override,
+        };
+        send_with(
+            &host,
+            AuditAction::Send,
+            "(212) 555-0100",
+            "hi",
+            "alice",
+            overridden,
+        )
+        .unwrap();
+        assert_eq!(host.requests.borrow().len(), 2);
+        assert_eq!(
+            host.audit.borrow()[2].note.as_deref(),
+            Some(
+                "sent at 9:14 pm America/New_York, inside quiet hours (08:00-21:00), overridden by alice"
+            )
+        );
+    }
+
+    #[test]
+    fn a_notice_at_night_is_held_until_the_window_opens_and_its_key_released() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        host.now.set(NEW_YORK_NIGHT);
+        let held = notify(&host, "r-1", "(212) 555-0100", "Sam", &repair(), "auto").unwrap();
+        assert_eq!(
+            held,
+            NoticeOutcome::Held(Hold {
+                key: "repair-ready:r-1".into(),
+                release_at_unix: 1_796_216_400,
+                release_at: "2026-12-02T13:00:00Z".into(),
+                release_local: "8:00 am America/New_York".into(),
+            })
+        );
+        assert!(host.requests.borrow().is_empty());
+        assert!(host.notices.borrow().is_empty(), "the claim is released");
+        host.now.set(1_796_216_400);
+        let sent = sent(notify(&host, "r-1", "(212) 555-0100", "Sam", &repair(), "auto").unwrap());
+        assert!(!sent.duplicate);
+        assert_eq!(host.requests.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_broken_quiet_hours_setting_sends_nothing() {
+        let mut host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        host.config
+            .insert(CONFIG_QUIET_HOURS.into(), "9am-8pm".into());
+        let e = send(&host, AuditAction::Send, "(212) 555-0100", "hi", "alice").unwrap_err();
+        assert_eq!(e.kind(), "other");
+        assert!(
+            e.to_string().contains("config set quiet-hours 08:00-21:00"),
+            "{e}"
+        );
+        assert!(host.requests.borrow().is_empty());
+    }
+
     #[test]
     fn stop_opts_out_and_the_next_send_is_refused_before_any_request() {
         let host = FakeHost::connected();
@@ -1373,6 +1914,14 @@ mod tests {
         }
     }
 
+    /// The receipt of a notice that was sent, not held.
+    fn sent(outcome: NoticeOutcome) -> NoticeReceipt {
+        match outcome {
+            NoticeOutcome::Sent(receipt) => receipt,
+            NoticeOutcome::Held(hold) => panic!("held: {hold:?}"),
+        }
+    }
+
     #[test]
     fn a_notice_is_sent_once_per_event() {
         let host = FakeHost::connected();
@@ -1385,6 +1934,7 @@ mod tests {
             &repair(),
             "auto",
         )
+        .map(sent)
         .unwrap();
         assert_eq!(
             first.text,
@@ -1400,6 +1950,7 @@ mod tests {
             &repair(),
             "auto",
         )
+        .map(sent)
         .unwrap();
         assert!(again.duplicate);
         assert_eq!(again.receipt, first.receipt);

@@ -382,19 +382,9 @@ pub struct InboundMessage {
     pub to: String,
     /// The text (may be empty, e.g. a picture alone).
     pub body: String,
-    /// The opt-out/opt-in/help keyword, when the whole text is one.
-    pub keyword: Option<OptKeyword>,
-}
-
-/// Twilio's standard keywords, which it acts on by itself (it stops and resumes delivery).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OptKeyword {
-    /// STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT: no more texts from this number.
-    OptOut,
-    /// START, YES, UNSTOP: texts may resume.
-    OptIn,
-    /// HELP, INFO: the customer asked for help.
-    Help,
+    /// What the reply asks for, by the rule table of [`classify`], when it is more than an
+    /// ordinary reply.
+    pub classification: Option<classify::Classification>,
 }
 
 /// A message's status, as Twilio names it.
@@ -511,34 +501,6 @@ impl fmt::Display for DeliveryStatus {
     }
 }
 
-/// The keyword `body` is, when the whole text (trimmed, case-insensitive, trailing `.`, `!`
-/// and similar ignored) is one of Twilio's standard keywords.
-pub fn opt_keyword(body: &str) -> Option<OptKeyword> {
-    const KEYWORDS: [(&str, OptKeyword); 11] = [
-        ("STOP", OptKeyword::OptOut),
-        ("STOPALL", OptKeyword::OptOut),
-        ("UNSUBSCRIBE", OptKeyword::OptOut),
-        ("CANCEL", OptKeyword::OptOut),
-        ("END", OptKeyword::OptOut),
-        ("QUIT", OptKeyword::OptOut),
-        ("START", OptKeyword::OptIn),
-        ("YES", OptKeyword::OptIn),
-        ("UNSTOP", OptKeyword::OptIn),
-        ("HELP", OptKeyword::Help),
-        ("INFO", OptKeyword::Help),
-    ];
-    let word = body.trim().trim_end_matches(|c: char| {
-        matches!(
-            c,
-            '.' | '!' | '?' | ',' | ';' | ':' | '…' | '。' | '！' | '？'
-        ) || c.is_whitespace()
-    });
-    KEYWORDS
-        .into_iter()
-        .find(|(keyword, _)| keyword.eq_ignore_ascii_case(word))
-        .map(|(_, kind)| kind)
-}
-
 /// The event a request reports. Call [`verify`] first: this only reads the parameters.
 ///
 /// The parameters are the form body's, or the URL's query for a GET webhook (empty body). A
@@ -595,8 +557,18 @@ pub fn parse_event(request: &WebhookRequest) -> Result<WebhookEvent, WebhookErro
         from: from.to_owned(),
         to: to.to_owned(),
         body: body.to_owned(),
-        keyword: opt_keyword(body),
+        classification: classify_reply(body, params.filled(&["OptOutType"])),
     }))
+}
+
+/// The reply's classification. Twilio's `OptOutType` (sent when its Advanced Opt-Out acted
+/// on the reply) says Twilio handled it, whatever the rule table thinks of the wording.
+fn classify_reply(body: &str, opt_out_type: Option<&str>) -> Option<classify::Classification> {
+    let mut class = classify::classify(body)?;
+    if opt_out_type.is_some() {
+        class.handled_by_twilio = true;
+    }
+    Some(class)
 }
 
 /// Decoded form parameters, looked up by name (the first of a repeated name counts).
@@ -1112,7 +1084,11 @@ mod tests {
             panic!("not an inbound message");
         };
         assert_eq!(message.from, "+14155550100");
-        assert_eq!(message.keyword, Some(OptKeyword::OptOut));
+        let class = message.classification.expect("classified");
+        assert_eq!(
+            (class.intent, class.by, class.handled_by_twilio),
+            (classify::Intent::OptOut, classify::Match::Keyword, true)
+        );
     }
 
     #[test]
@@ -1263,7 +1239,7 @@ mod tests {
                 from: "+14155550100".into(),
                 to: "+15005550006".into(),
                 body: "Is my ring ready?".into(),
-                keyword: None,
+                classification: None,
             }
         );
         // An empty body (a picture alone) is still a message.
@@ -1271,42 +1247,50 @@ mod tests {
     }
 
     #[test]
-    fn inbound_keywords() {
-        for (body, keyword) in [
-            (" stop ", OptKeyword::OptOut),
-            ("Stop.", OptKeyword::OptOut),
-            ("STOP!", OptKeyword::OptOut),
-            ("STOPALL", OptKeyword::OptOut),
-            ("unsubscribe", OptKeyword::OptOut),
-            ("Cancel", OptKeyword::OptOut),
-            ("end", OptKeyword::OptOut),
-            ("quit\n", OptKeyword::OptOut),
-            ("start", OptKeyword::OptIn),
-            ("Yes!", OptKeyword::OptIn),
-            ("UNSTOP", OptKeyword::OptIn),
-            ("help", OptKeyword::Help),
-            ("Help?", OptKeyword::Help),
-            ("INFO", OptKeyword::Help),
+    fn inbound_replies_carry_their_classification() {
+        use classify::{Intent, Match};
+        for (body, intent, by, twilio) in [
+            (" stop ", Intent::OptOut, Match::Keyword, true),
+            ("STOP!", Intent::OptOut, Match::Keyword, false),
+            (
+                "please stop texting me",
+                Intent::OptOut,
+                Match::Phrase,
+                false,
+            ),
+            ("start", Intent::OptIn, Match::Keyword, true),
+            ("INFO", Intent::Help, Match::Keyword, true),
         ] {
-            assert_eq!(inbound_of(body).keyword, Some(keyword), "{body:?}");
+            let class = inbound_of(body).classification.expect("classified");
+            assert_eq!(
+                (class.intent, class.by, class.handled_by_twilio),
+                (intent, by, twilio),
+                "{body:?}"
+            );
+        }
+        for body in ["can I stop by at 5?", "yes please", "", "!"] {
+            assert_eq!(inbound_of(body).classification, None, "{body:?}");
         }
     }
 
     #[test]
-    fn inbound_non_keywords() {
-        for body in [
-            "stop sending me coupons",
-            "Please stop",
-            "STOP STOP",
-            "stopp",
-            ".stop",
-            "yes please",
-            "helpful, thanks",
-            "",
-            "!",
-        ] {
-            assert_eq!(inbound_of(body).keyword, None, "{body:?}");
-        }
+    fn twilios_opt_out_type_says_twilio_handled_the_reply() {
+        let params = [
+            ("MessageSid", "SM1"),
+            ("From", "+14155550100"),
+            ("To", "+15005550006"),
+            ("Body", "Stop!"),
+            ("OptOutType", "STOP"),
+        ];
+        let Ok(WebhookEvent::Inbound(message)) = event(&params) else {
+            panic!("not an inbound message");
+        };
+        assert!(
+            message
+                .classification
+                .expect("classified")
+                .handled_by_twilio
+        );
     }
 
     #[test]
