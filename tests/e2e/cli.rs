@@ -1519,7 +1519,7 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
         "carol".into(),
     ]);
     run_owned(night).await.expect_code(0);
-    let rows = audit(&cli).await;
+    let rows = audit(cli).await;
     assert_eq!(
         rows.last().unwrap()["note"],
         "sent at 9:14 pm America/New_York, inside quiet hours (08:00-21:00), overridden by carol"
@@ -1603,7 +1603,7 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
         (run.stdout.as_str(), fake.messages().len()),
         ("", sent_before + 1)
     );
-    let rows = audit(&cli).await;
+    let rows = audit(cli).await;
     let cancelled = rows.last().unwrap();
     assert_eq!(
         (

@@ -16,8 +16,9 @@ use fake_twilio::{FakeConfig, FakeTwilio};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use pos_sms_host::policy::OutboundPolicy;
+use pos_sms_host::runtime::clock::ManualClock;
 use pos_sms_host::runtime::{self as engine, CacheOutcome};
-use pos_sms_host::types::{Auth, Credentials, Outgoing};
+use pos_sms_host::types::{Auth, Credentials, Outgoing, Purpose};
 use pos_sms_host::{EMBEDDED_PLUGIN, Harness, HarnessConfig};
 
 #[path = "../../../plugin/core/benches/samples/mod.rs"]
@@ -45,6 +46,8 @@ fn setup() -> Setup {
             .await
             .expect("fake starts");
         let mut config = HarnessConfig::new(dir.path());
+        // 2026-12-01T17:00:00Z: daytime in New York, so quiet hours never refuse the sends.
+        config.clock = std::sync::Arc::new(ManualClock::at(1_796_144_400));
         config.policy = OutboundPolicy::with_fake_twilio(fake.base_url().parse().expect("url"));
         let harness = Harness::open(config).expect("harness opens");
         harness
@@ -170,6 +173,8 @@ fn send(c: &mut Criterion) {
                             to: "(212) 555-0100".into(),
                             body: "Hi Sam, your ring repair is ready for pickup!".into(),
                             user: "bench".into(),
+                            purpose: Purpose::Transactional,
+                            override_quiet_hours: false,
                         })
                         .await
                         .expect("sent");

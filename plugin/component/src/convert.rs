@@ -142,7 +142,7 @@ impl From<Error> for wit::Error {
             Error::Network(s) => wit::Error::Network(s),
             Error::WebhookRejected(s) => wit::Error::WebhookRejected(s),
             Error::InvalidNotice(s) => wit::Error::InvalidNotice(s),
-            Error::QuietHours(d) => wit::Error::QuietHours(d.into()),
+            Error::QuietHours(d) => wit::Error::QuietHours((*d).into()),
             Error::NoConsent => wit::Error::NoConsent,
             Error::Other(s) => wit::Error::Other(s),
         }
@@ -171,7 +171,7 @@ impl From<wit::Error> for Error {
             wit::Error::Network(s) => Error::Network(s),
             wit::Error::WebhookRejected(s) => Error::WebhookRejected(s),
             wit::Error::InvalidNotice(s) => Error::InvalidNotice(s),
-            wit::Error::QuietHours(d) => Error::QuietHours(d.into()),
+            wit::Error::QuietHours(d) => Error::QuietHours(Box::new(d.into())),
             wit::Error::NoConsent => Error::NoConsent,
             wit::Error::Other(s) => Error::Other(s),
         }

@@ -140,7 +140,7 @@ pub enum Error {
          if the customer asked for the text now.",
         .0.local_time, .0.zone, .0.window, .0.opens_local
     )]
-    QuietHours(QuietHoursDetail),
+    QuietHours(Box<QuietHoursDetail>),
     /// A marketing text to a customer with no marketing consent on record.
     #[error(
         "This customer has no marketing consent on record, so the promotion was not sent. \

@@ -564,7 +564,7 @@ fn attempt(
         (QuietHoursRule::Override, Err(e)) => {
             entry.note = Some(format!("quiet hours overridden by {}: {e}", entry.user));
         }
-        (_, Ok(Some(detail))) => return Err(Error::QuietHours(detail)),
+        (_, Ok(Some(detail))) => return Err(Error::QuietHours(Box::new(detail))),
         (_, Err(e)) => return Err(e),
     }
     let callback = host
