@@ -4,11 +4,17 @@
 //! # Embedding
 //! ```no_run
 //! # async fn demo() -> Result<(), pos_sms_host::Error> {
-//! use pos_sms_host::{Error, Harness, HarnessConfig, types::Outgoing};
+//! use pos_sms_host::{Error, Harness, HarnessConfig, types::{Outgoing, Purpose}};
 //!
 //! let harness = Harness::open(HarnessConfig::new("/var/lib/pos/sms"))?;
 //! let sent = harness
-//!     .send(Outgoing { to: "(212) 555-0100".into(), body: "Your ring is ready".into(), user: "alice".into() })
+//!     .send(Outgoing {
+//!         to: "(212) 555-0100".into(),
+//!         body: "Your ring is ready".into(),
+//!         user: "alice".into(),
+//!         purpose: Purpose::Transactional,
+//!         override_quiet_hours: false,
+//!     })
 //!     .await;
 //! match sent {
 //!     Ok(receipt) => println!("queued as {}", receipt.sid),
