@@ -268,8 +268,8 @@ pub enum Verdict {
         local_time: String,
     },
     /// No zone is known for the number: the caller decides (the plugin will allow and log it).
-    /// Also the answer for an instant before 1970 or after the year 9997, which only a broken
-    /// clock gives.
+    /// Also the answer for an instant before 1970 or after 9998-11-24 (the search needs 400
+    /// days inside jiff's range), which only a broken clock gives.
     UnknownZone,
 }
 
@@ -383,7 +383,8 @@ pub fn check(e164: &str, now_unix: i64, window: QuietHours) -> Verdict {
     let Some((zone, _)) = closed else {
         return Verdict::UnknownZone;
     };
-    match opens_in_all(&zones, now, window) {
+    let horizon = now_unix + SEARCH_DAYS * 86_400;
+    match opens_in_all(&zones, now, window, horizon) {
         Search::Found(opens) => Verdict::Closed(Closed {
             zone: zone.name,
             local_time: clock_time(zone.tz.to_datetime(now)),
@@ -403,20 +404,20 @@ pub fn check(e164: &str, now_unix: i64, window: QuietHours) -> Verdict {
 enum Search {
     /// The first such instant.
     Found(Timestamp),
-    /// None within [`SEARCH_DAYS`].
+    /// None by the horizon.
     Never,
     /// The arithmetic left jiff's range (not for instants [`check`] accepts).
     OutOfRange,
 }
 
-/// The first instant at or after `now` inside `window` in every zone.
+/// The first instant at or after `now` inside `window` in every zone, if it is no later than
+/// `horizon` (Unix seconds).
 ///
 /// Each zone's open times are a union of intervals closed on the left, so the first instant
 /// open in all of them is at least each zone's own first open instant. Moving to the latest of
 /// those, again and again, reaches it (or passes the horizon): every step is a zone's window
 /// start or a clock change, so the answer is exact to the second.
-fn opens_in_all(zones: &[Zone], now: Timestamp, window: QuietHours) -> Search {
-    let horizon = now.as_second().saturating_add(SEARCH_DAYS * 86_400);
+fn opens_in_all(zones: &[Zone], now: Timestamp, window: QuietHours, horizon: i64) -> Search {
     let mut t = now;
     loop {
         let mut latest = t;
@@ -452,18 +453,18 @@ fn first_open(tz: &TimeZone, t: Timestamp, window: QuietHours) -> Option<Timesta
     let today = local.date();
     let days = [today.yesterday().ok()?, today, today.tomorrow().ok()?];
     let days = days.into_iter().chain(days[2].tomorrow().ok());
+    // Of four days' starts, one is after t: the clocks never skip two days' starts running.
     let best = days
         .flat_map(|day| start_instants(tz, day, start))
         .filter(|&candidate| candidate > t)
-        .min();
+        .min()?;
     // A clock change before that start may jump into the window sooner.
-    let limit = best.map_or(t.as_second().saturating_add(3 * 86_400), |b| b.as_second());
     let jump = tz
         .following(t)
         .map(|transition| transition.timestamp())
-        .take_while(|at| at.as_second() < limit)
+        .take_while(|&at| at < best)
         .find(|&at| window.contains(tz.to_datetime(at)));
-    jump.or(best)
+    Some(jump.unwrap_or(best))
 }
 
 /// The instants at which the wall clock in `tz` reads `time` on `day`: one, two (in a fold,
@@ -954,6 +955,23 @@ mod tests {
             check(NEW_YORK, 0, QuietHours::DEFAULT),
             Verdict::UnknownZone
         );
+        // The last instant leaves room for a full search inside jiff's range (to 9999).
+        assert_eq!(super::LAST_INSTANT, at("9998-11-24T23:59:59Z"));
+        let never = window("12:00-13:00");
+        assert!(matches!(
+            check("+74951234567", super::LAST_INSTANT, never),
+            Verdict::NoCommonWindow { .. }
+        ));
+    }
+
+    #[test]
+    fn the_search_stops_at_its_horizon() {
+        let zones = super::zones_of(super::zone_set(NEW_YORK).expect("New York"));
+        let now = Timestamp::from_second(at("2026-12-02T02:14:00Z")).expect("in range");
+        let opens = at("2026-12-02T13:00:00Z");
+        let search = |horizon| super::opens_in_all(&zones, now, QuietHours::DEFAULT, horizon);
+        assert!(matches!(search(opens), super::Search::Found(t) if t.as_second() == opens));
+        assert!(matches!(search(opens - 1), super::Search::Never));
     }
 
     #[test]
