@@ -523,6 +523,40 @@ const RULES: &[Rule] = &[
             Unless(&["further"]),
         ],
     ),
+    // "remove me from the order", "take me off the appointment", but not "remove me from
+    // your texts".
+    except(
+        "except:remove-me-from-the-order",
+        &[
+            Word(&["remove", "take", "drop"]),
+            Word(&["me", "us"]),
+            Word(&["from", "off"]),
+            Maybe(DETERMINERS),
+            Word(DEALINGS),
+            Unless(TEXTS),
+            Unless(&["updates", "update", "list", "contacts"]),
+        ],
+    ),
+    // "I can't stop texting my friends about this ring", but not "you can't stop texting me".
+    except(
+        "except:can-not-stop-telling",
+        &[
+            Word(&["i", "we"]),
+            Word(&["can", "could"]),
+            Word(&["not"]),
+            Word(&["stop"]),
+            Word(&["texting", "telling", "talking", "showing"]),
+            Word(&[
+                "my",
+                "everyone",
+                "everybody",
+                "people",
+                "all",
+                "about",
+                "friends",
+            ]),
+        ],
+    ),
     except(
         "except:spam-folder",
         &[
@@ -891,6 +925,25 @@ const RULES: &[Rule] = &[
             Word(&["off"]),
             Maybe(&["please", "now", "asap", "thanks"]),
             End,
+        ],
+    ),
+    phrase(
+        "phrase:take-me-off-the-texts",
+        OptOut,
+        &[
+            Word(&["take", "get", "remove"]),
+            Word(&["me", "us"]),
+            Word(&["off", "from"]),
+            Maybe(DETERMINERS),
+            Gap(1),
+            Word(&[
+                "updates",
+                "texts",
+                "messages",
+                "alerts",
+                "reminders",
+                "notifications",
+            ]),
         ],
     ),
     phrase(
@@ -2075,7 +2128,7 @@ mod tests {
             println!("  mismatch: {label} {reply:?} -> {said}");
         }
 
-        assert_eq!(counts, [185, 23, 15, 37, 248], "lines per label");
+        assert_eq!(counts, [187, 23, 15, 37, 252], "lines per label");
         assert_eq!(false_positives.len(), 0, "false positive opt-outs");
         assert_eq!(false_negatives.len(), 0, "false negative opt-outs");
         let mismatches: Vec<(&str, &str, &str)> = mismatches
@@ -2083,6 +2136,24 @@ mod tests {
             .map(|(label, reply, said)| (*label, *reply, said.as_str()))
             .collect();
         assert_eq!(mismatches, KNOWN_MISMATCHES);
+    }
+
+    #[test]
+    fn removal_and_stopping_about_something_else_are_not_opt_outs() {
+        for reply in [
+            "remove me from the order",
+            "Take me off the appointment please",
+            "I can't stop texting my friends about this ring",
+        ] {
+            assert_ne!(intent(reply), Some(OptOut), "{reply:?}");
+        }
+        for reply in [
+            "remove me from your texts",
+            "you can't stop texting me?? stop",
+            "take me off the order updates",
+        ] {
+            assert_eq!(intent(reply), Some(OptOut), "{reply:?}");
+        }
     }
 
     #[test]
