@@ -1618,3 +1618,49 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_queue_runs_at_once_send_each_held_notice_once() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    cli.run(&json_args(&connect_args(SID))).await.expect_code(0);
+    for (id, to) in [
+        ("r1", "(212) 555-0101"),
+        ("r2", "(212) 555-0102"),
+        ("r3", "(212) 555-0103"),
+    ] {
+        let run = cli
+            .run(&[
+                "--now",
+                NIGHT,
+                "--json",
+                "notify",
+                "repair-ready",
+                "--to",
+                to,
+                "--customer",
+                "Sam",
+                "--event-id",
+                id,
+                "--item",
+                "ring",
+            ])
+            .await;
+        run.expect_code(0);
+        assert_eq!(run.json()["held"], true);
+    }
+    let args = ["--now", MORNING, "--json", "queue", "run"];
+    let (a, b) = tokio::join!(cli.run(&args), cli.run(&args));
+    a.expect_code(0);
+    b.expect_code(0);
+    let outcomes: Vec<Value> = a
+        .json_lines()
+        .into_iter()
+        .chain(b.json_lines())
+        .map(|l| l["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes, [json!("sent"), json!("sent"), json!("sent")]);
+    assert_eq!(fake.messages().len(), 3, "each held notice texted once");
+    let run = cli.run(&["--json", "queue"]).await;
+    assert_eq!(run.stdout, "", "nothing is left held");
+}

@@ -102,3 +102,45 @@ async fn a_failed_notice_can_be_sent_again_later() {
     let sent = sent(w.harness.notify(fixed).await.unwrap());
     assert!(!sent.duplicate);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_releases_a_held_notice_when_the_window_opens() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use pos_sms_host::runtime::clock::ManualClock;
+    use pos_sms_host::serve::WebhookServer;
+    use pos_sms_host::types::NoticeOutcome;
+
+    let fake = start_fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(1_796_177_640); // 9:14 pm in New York
+    let mut config = config_for(dir.path(), &fake);
+    config.clock = Arc::new(clock.clone());
+    let harness = Arc::new(pos_sms_host::Harness::open(config).unwrap());
+    harness.connect(credentials()).await.unwrap();
+    let outcome = harness.notify(repair("repair-night")).await.unwrap();
+    let NoticeOutcome::Held(held) = outcome else {
+        panic!("expected a hold, got {outcome:?}")
+    };
+    assert_eq!(held.release_at, "2026-12-02T13:00:00Z");
+    let mut server = WebhookServer::start(harness.clone(), ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .unwrap();
+    server.release_held_every(Duration::from_millis(20));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(fake.messages().len(), 0, "not before the window opens");
+    clock.set(1_796_216_400); // 8:00 am
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.messages().len() < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "serve did not release the notice"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(fake.messages().len(), 1, "released once");
+    assert_eq!(harness.held_notices().unwrap(), []);
+    server.shutdown().await;
+}

@@ -382,13 +382,19 @@ impl Harness {
     }
 
     /// Sends the held notices that are due by the harness's clock, each through `notify`
-    /// again: the stop list and quiet hours are checked anew, and the notice's idempotency
-    /// key makes two runs at once send each notice once. An opt-out that arrived meanwhile
-    /// cancels the notice (the plugin audits the refusal).
+    /// again: the stop list and quiet hours are checked anew. Each run takes a notice before
+    /// it sends it, so two runs at once (cron and `serve`, or two processes) send each notice
+    /// once, and the second leaves it alone; behind that, the notice's idempotency key
+    /// stops a second text too. An opt-out that arrived meanwhile cancels the notice (the
+    /// plugin audits the refusal).
     pub async fn release_due(&self) -> Result<Vec<Released>, Error> {
-        let due = self.db().held_notices(Some(self.now_unix()))?;
+        let now = self.now_unix();
+        let due = self.db().held_notices(Some(now))?;
         let mut released = Vec::with_capacity(due.len());
         for held in due {
+            if !self.db().take_held(&held.key, now)? {
+                continue; // another run is sending it
+            }
             let event: types::NoticeEvent = match serde_json::from_str(&held.event) {
                 Ok(event) => event,
                 Err(e) => {
@@ -414,10 +420,9 @@ impl Harness {
                     }
                 }
                 Err(Error::Plugin(e)) => {
-                    // Another run holds the notice's key: it is that run's to settle.
-                    if !matches!(e.error, types::Error::OutcomeUnknown(_)) {
-                        self.db().settle_held(&held.key, "failed", &e.message)?;
-                    }
+                    // Not sent, or (outcome-unknown) perhaps sent: staff read the sentence,
+                    // which says to check Twilio's logs before sending again.
+                    self.db().settle_held(&held.key, "failed", &e.message)?;
                     Released::Failed {
                         held,
                         why: e.message,
@@ -469,7 +474,7 @@ pub enum Released {
         /// The new hold.
         again: types::HeldNotice,
     },
-    /// Not sent, for another reason (or another run is sending it).
+    /// Not sent, for another reason (or, outcome unknown, perhaps sent).
     Failed {
         /// The notice as it was held.
         held: HeldRow,

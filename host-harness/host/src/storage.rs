@@ -233,7 +233,8 @@ const MIGRATIONS: [&str; 1] = [
          state         TEXT NOT NULL,
          held_at       TEXT NOT NULL,
          settled_at    TEXT,
-         outcome       TEXT
+         outcome       TEXT,
+         claimed_at    INTEGER
      );",
 ];
 
@@ -248,6 +249,10 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+/// How long a release run may hold a notice before another run may take it over (the first
+/// one died): ten minutes, far more than a send with its retries takes.
+pub const RELEASE_LEASE_SECS: i64 = 600;
 
 /// A number on the store's stop list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -310,7 +315,7 @@ pub struct HeldRow {
     pub release_at: String,
     /// When it is due, in the customer's time (`8:00 am America/New_York`).
     pub release_local: String,
-    /// `held`, `sent`, `cancelled` or `failed`.
+    /// `held`, `releasing` (a run is sending it), `sent`, `cancelled` or `failed`.
     pub state: String,
     /// When it was held.
     pub held_at: String,
@@ -956,7 +961,8 @@ impl HostStore {
                          kind = excluded.kind, event = excluded.event,
                          release_at = excluded.release_at, release_utc = excluded.release_utc,
                          release_local = excluded.release_local, state = 'held',
-                         held_at = excluded.held_at, settled_at = NULL, outcome = NULL"
+                         held_at = excluded.held_at, settled_at = NULL, outcome = NULL,
+                         claimed_at = NULL"
                 ),
                 params![
                     h.key,
@@ -979,10 +985,13 @@ impl HostStore {
             let mut stmt = self.conn.prepare(
                 "SELECT key, recipient, kind, event, release_at, release_utc, release_local,
                         state, held_at, settled_at, outcome
-                 FROM held_notices WHERE state = 'held' AND (?1 IS NULL OR release_at <= ?1)
+                 FROM held_notices
+                 WHERE (state = 'held' OR (?1 IS NOT NULL AND state = 'releasing'
+                                           AND claimed_at <= ?1 - ?2))
+                   AND (?1 IS NULL OR release_at <= ?1)
                  ORDER BY release_at, key",
             )?;
-            let rows = stmt.query_map([due_by], |r| {
+            let rows = stmt.query_map(params![due_by, RELEASE_LEASE_SECS], |r| {
                 Ok(HeldRow {
                     key: r.get(0)?,
                     to: r.get(1)?,
@@ -1002,15 +1011,31 @@ impl HostStore {
         read().map_err(failed("read the held notices"))
     }
 
+    /// Takes a due notice for one release run, atomically: true when this call may send it
+    /// (no other run has it). A run that died with a notice taken gives it back after
+    /// [`RELEASE_LEASE_SECS`].
+    pub fn take_held(&self, key: &str, now_unix: i64) -> Result<bool, StorageError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE held_notices SET state = 'releasing', claimed_at = ?2
+                 WHERE key = ?1 AND (state = 'held'
+                       OR (state = 'releasing' AND claimed_at <= ?2 - ?3))",
+                params![key, now_unix, RELEASE_LEASE_SECS],
+            )
+            .map_err(failed("take a held notice"))?;
+        Ok(changed > 0)
+    }
+
     /// Settles a held notice: `sent`, `cancelled` or `failed`, with what happened. Only a
-    /// notice still held is settled; returns whether this call settled it.
+    /// notice not settled yet is; returns whether this call settled it.
     pub fn settle_held(&self, key: &str, state: &str, outcome: &str) -> Result<bool, StorageError> {
         let changed = self
             .conn
             .execute(
                 &format!(
                     "UPDATE held_notices SET state = ?2, outcome = ?3, settled_at = {NOW}
-                     WHERE key = ?1 AND state = 'held'"
+                     WHERE key = ?1 AND state IN ('held', 'releasing')"
                 ),
                 params![key, state, outcome],
             )
@@ -1377,6 +1402,14 @@ mod tests {
         assert_eq!(keys(None), ["a", "b"]);
         assert_eq!(keys(Some(149)), ["a"]);
         assert_eq!(keys(Some(150)), ["a", "b"]);
+        // One run takes "a"; another cannot, until the first has had it for the lease.
+        assert!(store.take_held("a", 150).unwrap());
+        assert!(!store.take_held("a", 151).unwrap());
+        assert_eq!(keys(Some(151)), ["b"]);
+        let expired = 150 + RELEASE_LEASE_SECS;
+        assert_eq!(keys(Some(expired - 1)), ["b"]);
+        assert_eq!(keys(Some(expired)), ["a", "b"]);
+        assert!(store.take_held("a", expired).unwrap());
         assert!(store.settle_held("a", "sent", "SM1").unwrap());
         assert!(!store.settle_held("a", "cancelled", "late").unwrap());
         assert_eq!(keys(None), ["b"]);
