@@ -1141,6 +1141,20 @@ async fn usage_errors_exit_2() {
         run.json()["error"]["message"],
         "smart-encoding is true or false, not 'yes'"
     );
+    let run = cli
+        .run(&["--json", "config", "set", "quiet-hours", "9am-8pm"])
+        .await;
+    run.expect_code(2);
+    let message = run.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("quiet-hours: ") && message.contains("08:00-21:00"),
+        "{message}"
+    );
+    let run = cli
+        .run(&["config", "set", "quiet-hours", "09:00-20:00"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(run.stdout, "quiet-hours = 09:00-20:00\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]

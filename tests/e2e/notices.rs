@@ -104,7 +104,7 @@ async fn a_failed_notice_can_be_sent_again_later() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn serve_releases_a_held_notice_when_the_window_opens() {
+async fn serve_releases_a_held_notice_when_the_window_opens_and_an_overnight_stop_cancels_one() {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
@@ -124,6 +124,23 @@ async fn serve_releases_a_held_notice_when_the_window_opens() {
         panic!("expected a hold, got {outcome:?}")
     };
     assert_eq!(held.release_at, "2026-12-02T13:00:00Z");
+    let other = NoticeEvent {
+        to: "(212) 555-0199".into(),
+        ..repair("repair-night-2")
+    };
+    assert!(matches!(
+        harness.notify(other).await.unwrap(),
+        NoticeOutcome::Held(_)
+    ));
+    // Overnight, the second customer texts STOP.
+    let stop = signed_reply(
+        "https://pos.example.com/twilio",
+        "+12125550199",
+        SENDER,
+        "STOP",
+        "SMnight",
+    );
+    harness.handle_webhook(stop).await.unwrap();
     let mut server = WebhookServer::start(harness.clone(), ([127, 0, 0, 1], 0).into(), None)
         .await
         .unwrap();
@@ -139,8 +156,34 @@ async fn serve_releases_a_held_notice_when_the_window_opens() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The second waits for the throttle (one segment a second), then is refused and audited.
+    let cancelled = || -> Vec<(String, String)> {
+        harness
+            .audit(10)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.entry.error_kind.as_deref() == Some("recipient-opted-out"))
+            .map(|r| (r.entry.action, r.entry.to))
+            .collect()
+    };
+    while cancelled().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the overnight STOP did not cancel the notice"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(fake.messages().len(), 1, "released once");
+    assert_eq!(
+        fake.messages().len(),
+        1,
+        "released once; the STOP cancelled the other"
+    );
+    assert_eq!(fake.messages()[0]["to"], "+12125550100");
     assert_eq!(harness.held_notices().unwrap(), []);
+    assert_eq!(
+        cancelled(),
+        [("notify".to_string(), "+12125550199".to_string())]
+    );
     server.shutdown().await;
 }

@@ -76,6 +76,11 @@ fn check_value(key: &str, value: &str) -> Result<(), Fail> {
             "segments-per-second is a whole number above 0, not '{value}'"
         )));
     }
+    if key == sms_core::service::CONFIG_QUIET_HOURS
+        && let Err(e) = sms_core::compliance::QuietHours::parse(value)
+    {
+        return Err(Fail::usage(format!("quiet-hours: {e}")));
+    }
     Ok(())
 }
 
