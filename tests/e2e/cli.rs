@@ -1590,6 +1590,25 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
         (&list["number"], &list["how"], &list["user"]),
         (&json!("+12125550199"), &json!("staff"), &json!("dana"))
     );
+    let run = cli
+        .run(&["--json", "opt-outs", "--number", "(212) 555-0199"])
+        .await;
+    run.expect_code(0);
+    let event = run.json();
+    assert_eq!(
+        (
+            &event["event"],
+            &event["how"],
+            &event["user"],
+            &event["changed"]
+        ),
+        (
+            &json!("opt-out"),
+            &json!("staff"),
+            &json!("dana"),
+            &json!(true)
+        )
+    );
 
     // Before the window opens nothing is due; at 8:00 the first goes and the second is
     // cancelled; a second run sends nothing again.

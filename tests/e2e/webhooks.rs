@@ -412,4 +412,24 @@ async fn a_phrase_through_one_number_stops_every_sender_with_one_confirmation() 
     w.harness.handle_webhook(start).await.unwrap();
     w.harness.send(send_to(customer)).await.unwrap();
     assert_eq!(w.fake.messages().len(), 2);
+    // Each request is kept as evidence, the repeated one too.
+    let history: Vec<(String, String, Option<String>, bool)> = w
+        .harness
+        .stop_list_history(customer)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.how, e.via, e.changed))
+        .collect();
+    let event = |event: &str, how: &str, via: Option<&str>, changed| {
+        (event.into(), how.into(), via.map(String::from), changed)
+    };
+    assert_eq!(
+        history,
+        [
+            event("opt-out", "phrase", Some(SENDER), true),
+            event("opt-out", "phrase", Some("+15005550007"), false),
+            event("opt-in", "reply", None, true),
+        ]
+    );
 }

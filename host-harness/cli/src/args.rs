@@ -209,8 +209,12 @@ pub enum Command {
         limit: u32,
     },
     /// List the store's stop list: the numbers that opted out, with when, how and the reply
-    /// that did it.
-    OptOuts,
+    /// that did it. With --number, every opt-out and opt-in request of that customer.
+    OptOuts {
+        /// Show this customer's requests, oldest first (repeats too).
+        #[arg(long, value_name = "NUMBER")]
+        number: Option<String>,
+    },
     /// Put a number on the stop list by hand (the customer asked in person or by phone).
     OptOut {
         /// The customer's number.

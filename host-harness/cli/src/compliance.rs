@@ -41,6 +41,31 @@ pub fn opt_outs(harness: &Harness, out: Out) -> Result<ExitCode, Fail> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `opt-outs --number N`: every request of one customer.
+pub async fn history(harness: &Harness, number: &str, out: Out) -> Result<ExitCode, Fail> {
+    let events = harness.stop_list_history(number).await?;
+    if events.is_empty() && !out.json {
+        out.print(&Value::Null, || "No opt-out or opt-in on record.".into());
+    }
+    for e in &events {
+        let words = e
+            .reply
+            .as_deref()
+            .map(|t| format!(": “{t}”"))
+            .unwrap_or_default();
+        let by = e
+            .user
+            .as_deref()
+            .map(|u| format!(" by {u}"))
+            .unwrap_or_default();
+        let unchanged = if e.changed { "" } else { " (no change)" };
+        out.print(&json!(e), || {
+            format!("{}  {} by {}{by}{words}{unchanged}", e.at, e.event, e.how)
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `opt-out --number N`: staff put a number on the stop list.
 pub async fn opt_out(
     harness: &Harness,

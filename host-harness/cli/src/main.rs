@@ -129,7 +129,10 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             };
             messages::send(&harness, outgoing, out).await
         }
-        Command::OptOuts => compliance::opt_outs(&harness, out),
+        Command::OptOuts { number: None } => compliance::opt_outs(&harness, out),
+        Command::OptOuts {
+            number: Some(number),
+        } => compliance::history(&harness, &number, out).await,
         Command::OptOut { number, user } => {
             compliance::opt_out(&harness, &number, &user, out).await
         }

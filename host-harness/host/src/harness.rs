@@ -19,7 +19,8 @@ use crate::runtime::clock::{Clock, SystemClock};
 use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
 use crate::storage::{
-    AuditEntry, AuditRow, ConsentRow, HeldRow, HostStore, NewConsent, OptOutEntry, OptOutRow, Reply,
+    AuditEntry, AuditRow, ConsentRow, HeldRow, HostStore, NewConsent, OptOutEntry, OptOutRow,
+    Reply, StopListEvent,
 };
 use crate::types;
 
@@ -301,6 +302,12 @@ impl Harness {
         Ok(self.db().opt_outs()?)
     }
 
+    /// Every opt-out and opt-in request for a number, oldest first (repeats too).
+    pub async fn stop_list_history(&self, number: &str) -> Result<Vec<StopListEvent>, Error> {
+        let number = self.normalize_phone(number).await?;
+        Ok(self.db().stop_list_history(&number)?)
+    }
+
     /// Puts a number on the stop list by hand (the customer asked in person, by phone, by
     /// email), audited with `user`. Returns false when it was on the list already.
     pub async fn record_opt_out(&self, number: &str, user: &str) -> Result<bool, Error> {
@@ -322,8 +329,14 @@ impl Harness {
     /// was not on it. Only do this when the customer asked to be texted again.
     pub async fn record_opt_in(&self, number: &str, user: &str) -> Result<bool, Error> {
         let number = self.staff_number(number, user).await?;
-        let db = self.db();
-        let removed = db.record_opt_in(&number)?;
+        let mut db = self.db();
+        let removed = db.record_opt_in(&OptOutEntry {
+            number: &number,
+            how: "staff",
+            reply: None,
+            via: None,
+            user: Some(user),
+        })?;
         let note = (!removed).then(|| "was not on the stop list".to_string());
         db.append_audit(&AuditEntry::staff_action("opt-in", &number, user, note))?;
         Ok(removed)

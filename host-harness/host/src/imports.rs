@@ -273,10 +273,16 @@ impl host::Host for HostState {
     fn record_opt_in(
         &mut self,
         number: String,
-        _reply: Option<String>,
+        reply: Option<String>,
     ) -> Result<(), types::HostError> {
         self.db()
-            .record_opt_in(&number)
+            .record_opt_in(&OptOutEntry {
+                number: &number,
+                how: "reply",
+                reply: reply.as_deref(),
+                via: None,
+                user: None,
+            })
             .map(|_| ())
             .map_err(|e| store_failed("record an opt-in", e))
     }

@@ -222,6 +222,18 @@ const MIGRATIONS: [&str; 1] = [
          revoke_reason TEXT
      );
      CREATE INDEX consents_by_number ON consents (number, purpose);
+     CREATE TABLE stop_list_log (
+         id      INTEGER PRIMARY KEY AUTOINCREMENT,
+         at      TEXT NOT NULL,
+         number  TEXT NOT NULL,
+         event   TEXT NOT NULL,
+         how     TEXT NOT NULL,
+         reply   TEXT,
+         via     TEXT,
+         user    TEXT,
+         changed INTEGER NOT NULL
+     );
+     CREATE INDEX stop_list_log_by_number ON stop_list_log (number);
      CREATE TABLE held_notices (
          key           TEXT PRIMARY KEY,
          recipient     TEXT NOT NULL,
@@ -269,6 +281,44 @@ pub struct OptOutRow {
     pub via: Option<String>,
     /// The staff user, for one recorded by hand.
     pub user: Option<String>,
+}
+
+/// One request to join or leave the stop list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StopListEvent {
+    /// When (UTC, RFC 3339).
+    pub at: String,
+    /// The customer's number.
+    pub number: String,
+    /// `opt-out` or `opt-in`.
+    pub event: String,
+    /// `keyword`, `phrase`, `twilio-21610`, `staff` or `reply`.
+    pub how: String,
+    /// The customer's words.
+    pub reply: Option<String>,
+    /// The store's number it came through.
+    pub via: Option<String>,
+    /// The staff user, for one recorded by hand.
+    pub user: Option<String>,
+    /// False when it changed nothing (already on the list, or not on it).
+    pub changed: bool,
+}
+
+/// Appends a request to the stop list's log.
+fn log_stop_list(
+    tx: &rusqlite::Transaction<'_>,
+    event: &str,
+    e: &OptOutEntry<'_>,
+    changed: bool,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO stop_list_log (at, number, event, how, reply, via, user, changed)
+             VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ),
+        params![e.number, event, e.how, e.reply, e.via, e.user, changed],
+    )?;
+    Ok(())
 }
 
 /// A consent on record, kept as evidence (a revoked one stays, with who revoked it).
@@ -791,6 +841,8 @@ impl HostStore {
                 )
                 .optional()?
                 .unwrap_or(false);
+            // Every request is evidence, a repeated one too.
+            log_stop_list(tx, "opt-out", entry, !already)?;
             if already {
                 return Ok(false);
             }
@@ -819,19 +871,46 @@ impl HostStore {
         self.transaction(run).map_err(failed("record an opt-out"))
     }
 
-    /// Takes `number` off the stop list. Returns whether it was on it.
-    pub fn record_opt_in(&self, number: &str) -> Result<bool, StorageError> {
-        let changed = self
-            .conn
-            .execute(
+    /// Takes `entry.number` off the stop list, and logs the request. Returns whether it was
+    /// on it.
+    pub fn record_opt_in(&mut self, entry: &OptOutEntry<'_>) -> Result<bool, StorageError> {
+        let run = |tx: &rusqlite::Transaction<'_>| -> rusqlite::Result<bool> {
+            let changed = tx.execute(
                 &format!(
                     "UPDATE opt_outs SET opted_out = 0, updated_at = {NOW}
                      WHERE number = ?1 AND opted_out = 1"
                 ),
-                [number],
-            )
-            .map_err(failed("record an opt-in"))?;
-        Ok(changed > 0)
+                [entry.number],
+            )? > 0;
+            log_stop_list(tx, "opt-in", entry, changed)?;
+            Ok(changed)
+        };
+        self.transaction(run).map_err(failed("record an opt-in"))
+    }
+
+    /// Every opt-out and opt-in request for `number`, oldest first: the evidence of when the
+    /// customer asked, how, and in which words.
+    pub fn stop_list_history(&self, number: &str) -> Result<Vec<StopListEvent>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<StopListEvent>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT at, number, event, how, reply, via, user, changed
+                 FROM stop_list_log WHERE number = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([number], |r| {
+                Ok(StopListEvent {
+                    at: r.get(0)?,
+                    number: r.get(1)?,
+                    event: r.get(2)?,
+                    how: r.get(3)?,
+                    reply: r.get(4)?,
+                    via: r.get(5)?,
+                    user: r.get(6)?,
+                    changed: r.get(7)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(failed("read the stop list's history"))
     }
 
     /// Whether `number` is on the stop list.
@@ -1358,8 +1437,38 @@ mod tests {
         let history = store.consents(number).unwrap();
         assert_eq!(history[0].revoked_by.as_deref(), Some("opt-out"));
         assert_eq!(history[1].revoked_at, None);
-        assert!(store.record_opt_in(number).unwrap());
-        assert!(!store.record_opt_in(number).unwrap());
+        let start = OptOutEntry {
+            number,
+            how: "reply",
+            reply: Some("START"),
+            via: Some("+15005550006"),
+            user: None,
+        };
+        assert!(store.record_opt_in(&start).unwrap());
+        assert!(!store.record_opt_in(&start).unwrap());
+        let history: Vec<(String, String, Option<String>, bool)> = store
+            .stop_list_history(number)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event, e.how, e.reply, e.changed))
+            .collect();
+        let row = |event: &str, how: &str, reply: &str, changed| {
+            (
+                event.to_string(),
+                how.to_string(),
+                Some(reply.to_string()),
+                changed,
+            )
+        };
+        assert_eq!(
+            history,
+            [
+                row("opt-out", "phrase", "please stop texting me", true),
+                row("opt-out", "keyword", "please stop texting me", false),
+                row("opt-in", "reply", "START", true),
+                row("opt-in", "reply", "START", false),
+            ]
+        );
         assert!(!store.is_opted_out(number).unwrap());
         assert_eq!(store.opt_outs().unwrap(), []);
         assert_eq!(
