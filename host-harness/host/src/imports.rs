@@ -412,7 +412,7 @@ fn audit_entry(entry: types::AuditEntry) -> AuditEntry {
 /// Logs a storage failure on the host and hands it to the plugin as a value.
 fn store_failed(what: &str, e: StorageError) -> types::HostError {
     log::error!("could not {what}: {e}");
-    types::HostError::Storage(format!("the host could not {what} ({e})"))
+    types::HostError::Storage(format!("could not {what} ({e})"))
 }
 
 /// The segments-per-second budget shared by every call of one harness (each call has its own

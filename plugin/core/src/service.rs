@@ -27,6 +27,20 @@ pub enum TransportError {
     NoAnswer(String),
 }
 
+/// Why one of the host's imports failed; nothing was changed by the failed call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// The host's storage failed (trying again later may work).
+    #[error("the host's storage failed: {0}")]
+    Storage(String),
+    /// The host refused a value it was given.
+    #[error("the host refused the value: {0}")]
+    Invalid(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
 /// What the plugin attempted, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditAction {
@@ -127,37 +141,37 @@ pub trait Host {
     /// Reads a secret.
     fn get_secret(&self, name: &str) -> Option<String>;
     /// Stores a secret; an error means nothing changed.
-    fn set_secret(&self, name: &str, value: &str) -> Result<(), String>;
+    fn set_secret(&self, name: &str, value: &str) -> Result<(), HostError>;
     /// Removes a secret.
-    fn delete_secret(&self, name: &str) -> Result<(), String>;
+    fn delete_secret(&self, name: &str) -> Result<(), HostError>;
     /// Reads a host setting.
     fn get_config(&self, key: &str) -> Option<String>;
     /// Appends an audit row durably and returns its id; an error means nothing was written.
-    fn record_audit(&self, entry: AuditEntry) -> Result<u64, String>;
+    fn record_audit(&self, entry: AuditEntry) -> Result<u64, HostError>;
     /// Replaces audit row `id`.
-    fn update_audit(&self, id: u64, entry: AuditEntry) -> Result<(), String>;
+    fn update_audit(&self, id: u64, entry: AuditEntry) -> Result<(), HostError>;
     /// Performs one HTTP request.
     fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
     /// Waits before a request is made again (not charged to the plugin's CPU time).
     fn sleep(&self, duration: Duration);
     /// Records a delivery status (the host keeps the highest-ranked one per message).
-    fn record_delivery(&self, update: DeliveryRecord) -> Result<(), String>;
+    fn record_delivery(&self, update: DeliveryRecord) -> Result<(), HostError>;
     /// Stores a customer's text.
-    fn record_reply(&self, message: &InboundMessage) -> Result<(), String>;
+    fn record_reply(&self, message: &InboundMessage) -> Result<(), HostError>;
     /// Puts a number on the store's stop list; true when it was not on it before.
-    fn record_opt_out(&self, opt_out: &OptOut) -> Result<bool, String>;
+    fn record_opt_out(&self, opt_out: &OptOut) -> Result<bool, HostError>;
     /// Takes a number off the stop list.
-    fn record_opt_in(&self, number: &str, reply: Option<&str>) -> Result<(), String>;
+    fn record_opt_in(&self, number: &str, reply: Option<&str>) -> Result<(), HostError>;
     /// Whether `number` is on the stop list; an error means the host could not tell.
-    fn is_opted_out(&self, number: &str) -> Result<bool, String>;
+    fn is_opted_out(&self, number: &str) -> Result<bool, HostError>;
     /// Whether a consent for `purpose` is on record for `number`.
-    fn has_consent(&self, number: &str, purpose: Purpose) -> Result<bool, String>;
+    fn has_consent(&self, number: &str, purpose: Purpose) -> Result<bool, HostError>;
     /// The current time, seconds since the Unix epoch (UTC).
     fn now_unix(&self) -> i64;
     /// Claims a notice's idempotency key, atomically.
-    fn claim_notice(&self, key: &str) -> Result<NoticeClaim, String>;
+    fn claim_notice(&self, key: &str) -> Result<NoticeClaim, HostError>;
     /// Settles a claimed key: the receipt when sent, `None` to release it.
-    fn finish_notice(&self, key: &str, sent: Option<&Receipt>) -> Result<(), String>;
+    fn finish_notice(&self, key: &str, sent: Option<&Receipt>) -> Result<(), HostError>;
     /// Reserves throughput for `segments` and says how long to wait first.
     fn throttle(&self, segments: u32) -> Duration;
 }
@@ -660,7 +674,7 @@ pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<Webh
     let rejected = |e: webhook::WebhookError| Error::WebhookRejected(e.to_string());
     webhook::verify(token, request).map_err(rejected)?;
     let event = webhook::parse_event(request).map_err(rejected)?;
-    let stored = |e: String| Error::Other(format!("the host could not record the webhook: {e}"));
+    let stored = |e: HostError| Error::Other(format!("the host could not record the webhook: {e}"));
     let message = match event {
         WebhookEvent::Status(update) => {
             host.record_delivery(DeliveryRecord::from(&update))
@@ -756,7 +770,8 @@ pub fn notify(
         segments: rendered.segments,
         duplicate,
     };
-    let host_failed = |e: String| Error::Other(format!("the host could not track the notice: {e}"));
+    let host_failed =
+        |e: HostError| Error::Other(format!("the host could not track the notice: {e}"));
     match host.claim_notice(&key).map_err(host_failed)? {
         NoticeClaim::AlreadySent(receipt) => return Ok(NoticeOutcome::Sent(done(receipt, true))),
         NoticeClaim::InProgress => {
@@ -892,31 +907,33 @@ mod tests {
         fn get_secret(&self, name: &str) -> Option<String> {
             self.secrets.borrow().get(name).cloned()
         }
-        fn set_secret(&self, name: &str, value: &str) -> Result<(), String> {
+        fn set_secret(&self, name: &str, value: &str) -> Result<(), HostError> {
             if self.refuse_writes {
-                return Err("disk full".into());
+                return Err(HostError::Storage("disk full".into()));
             }
             self.secrets.borrow_mut().insert(name.into(), value.into());
             Ok(())
         }
-        fn delete_secret(&self, name: &str) -> Result<(), String> {
+        fn delete_secret(&self, name: &str) -> Result<(), HostError> {
             self.secrets.borrow_mut().remove(name);
             Ok(())
         }
         fn get_config(&self, key: &str) -> Option<String> {
             self.config.get(key).cloned()
         }
-        fn record_audit(&self, entry: AuditEntry) -> Result<u64, String> {
+        fn record_audit(&self, entry: AuditEntry) -> Result<u64, HostError> {
             if self.refuse_audit {
-                return Err("disk full".into());
+                return Err(HostError::Storage("disk full".into()));
             }
             let mut audit = self.audit.borrow_mut();
             audit.push(entry);
             Ok(audit.len() as u64 - 1)
         }
-        fn update_audit(&self, id: u64, entry: AuditEntry) -> Result<(), String> {
+        fn update_audit(&self, id: u64, entry: AuditEntry) -> Result<(), HostError> {
             let mut audit = self.audit.borrow_mut();
-            let row = audit.get_mut(id as usize).ok_or("no such row")?;
+            let row = audit
+                .get_mut(id as usize)
+                .ok_or_else(|| HostError::Invalid("no such row".into()))?;
             *row = entry;
             Ok(())
         }
@@ -936,15 +953,15 @@ mod tests {
         fn sleep(&self, duration: Duration) {
             self.sleeps.borrow_mut().push(duration);
         }
-        fn record_delivery(&self, update: DeliveryRecord) -> Result<(), String> {
+        fn record_delivery(&self, update: DeliveryRecord) -> Result<(), HostError> {
             self.deliveries.borrow_mut().push(update);
             Ok(())
         }
-        fn record_reply(&self, message: &InboundMessage) -> Result<(), String> {
+        fn record_reply(&self, message: &InboundMessage) -> Result<(), HostError> {
             self.replies.borrow_mut().push(message.clone());
             Ok(())
         }
-        fn record_opt_out(&self, o: &OptOut) -> Result<bool, String> {
+        fn record_opt_out(&self, o: &OptOut) -> Result<bool, HostError> {
             self.opt_outs.borrow_mut().push(o.clone());
             let mut set = self.opted_out.borrow_mut();
             if set.contains(&o.number) {
@@ -953,11 +970,11 @@ mod tests {
             set.push(o.number.clone());
             Ok(true)
         }
-        fn record_opt_in(&self, number: &str, _reply: Option<&str>) -> Result<(), String> {
+        fn record_opt_in(&self, number: &str, _reply: Option<&str>) -> Result<(), HostError> {
             self.opted_out.borrow_mut().retain(|n| n != number);
             Ok(())
         }
-        fn has_consent(&self, number: &str, purpose: Purpose) -> Result<bool, String> {
+        fn has_consent(&self, number: &str, purpose: Purpose) -> Result<bool, HostError> {
             Ok(self
                 .consents
                 .borrow()
@@ -967,10 +984,10 @@ mod tests {
         fn now_unix(&self) -> i64 {
             self.now.get()
         }
-        fn is_opted_out(&self, number: &str) -> Result<bool, String> {
+        fn is_opted_out(&self, number: &str) -> Result<bool, HostError> {
             Ok(self.opted_out.borrow().iter().any(|n| n == number))
         }
-        fn claim_notice(&self, key: &str) -> Result<NoticeClaim, String> {
+        fn claim_notice(&self, key: &str) -> Result<NoticeClaim, HostError> {
             let mut notices = self.notices.borrow_mut();
             match notices.get(key) {
                 Some(Some(receipt)) => Ok(NoticeClaim::AlreadySent(receipt.clone())),
@@ -981,7 +998,7 @@ mod tests {
                 }
             }
         }
-        fn finish_notice(&self, key: &str, sent: Option<&Receipt>) -> Result<(), String> {
+        fn finish_notice(&self, key: &str, sent: Option<&Receipt>) -> Result<(), HostError> {
             let mut notices = self.notices.borrow_mut();
             match sent {
                 Some(receipt) => notices.insert(key.to_string(), Some(receipt.clone())),
@@ -1066,7 +1083,9 @@ mod tests {
         let e = connect(&host, SID, Auth::AuthToken(TOKEN.into()), "+15005550006").unwrap_err();
         assert_eq!(
             e,
-            Error::Other("the credentials could not be saved: disk full".into())
+            Error::Other(
+                "the credentials could not be saved: the host's storage failed: disk full".into()
+            )
         );
     }
 
@@ -1553,7 +1572,7 @@ mod tests {
         assert_eq!(
             e,
             Error::Other(
-                "the audit log could not be written (disk full), so nothing was sent".into()
+                "the audit log could not be written (the host's storage failed: disk full), so nothing was sent".into()
             )
         );
         assert!(host.requests.borrow().is_empty());
@@ -1829,6 +1848,19 @@ mod tests {
         let sent = sent(notify(&host, "r-1", "(212) 555-0100", "Sam", &repair(), "auto").unwrap());
         assert!(!sent.duplicate);
         assert_eq!(host.requests.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_blank_quiet_hours_setting_is_the_default_window() {
+        let mut host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        host.config.insert(CONFIG_QUIET_HOURS.into(), "  ".into());
+        host.now.set(NEW_YORK_NIGHT);
+        let e = send(&host, AuditAction::Send, "(212) 555-0100", "hi", "alice").unwrap_err();
+        let Error::QuietHours(detail) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(detail.window, "08:00-21:00");
     }
 
     #[test]
