@@ -29,8 +29,9 @@ const MSG_NOT_CONNECTED: &str = "Twilio is not connected yet. Paste your Account
 const MSG_UNREACHABLE: &str = "The 'To' phone number is not currently reachable via SMS. \
     Common causes: it's a landline, the recipient has blocked your number, or the number is on \
     a do-not-text list. Check Twilio's Messaging Logs for the specific error.";
-const MSG_OPTED_OUT: &str = "This customer has opted out of texts from your number (they \
-    replied STOP). They won't receive messages from you until they text START.";
+const MSG_OPTED_OUT: &str = "This customer has opted out of your texts (they replied STOP or \
+    asked not to be texted). No text will go to them from any of your numbers until they text \
+    START.";
 const MSG_REGION: &str = "Your Twilio account isn't allowed to text this country. Turn the \
     country on in the Twilio Console under Messaging → Settings → Geo permissions.";
 const MSG_EMPTY: &str = "The message is empty. Type a message to send.";
@@ -1218,6 +1219,8 @@ async fn demo_runs_every_step() {
             "Send Test SMS",
             "Automated notice (repair 1042 is ready), triggered twice",
             "A customer who texted STOP",
+            "A customer replies “please stop texting me”",
+            "Quiet hours: an appointment reminder at 9:14 pm the customer's time",
             "Audit log",
             "Disconnect",
         ]
@@ -1235,12 +1238,42 @@ async fn demo_runs_every_step() {
         lines[7]["result"],
         json!({"kind": "recipient-opted-out", "message": MSG_OPTED_OUT, "twilio_code": 21610})
     );
-    let audit = lines[8]["result"].as_array().expect("audit rows");
-    assert_eq!(audit.len(), 4, "send, test, one notice, the refused send");
+    assert_eq!(
+        (
+            &lines[8]["result"]["rule"],
+            &lines[8]["result"]["opted_out"]
+        ),
+        (&json!("phrase:stop-texting"), &json!(true))
+    );
+    assert_eq!(
+        lines[9]["result"]["notify"]["release_local"],
+        "8:00 am America/Chicago"
+    );
+    assert_eq!(lines[9]["result"]["released"], 1);
+    let audit = lines[10]["result"].as_array().expect("audit rows");
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "send",
+            "test",
+            "notify",
+            "send",
+            "opt-out-confirmation",
+            "notify"
+        ],
+        "send, test, one notice, the refused send, the confirmation, the released reminder"
+    );
     assert_eq!(audit[0]["message_sid"], lines[4]["result"]["sid"]);
     assert_eq!(audit[1]["message_sid"], lines[5]["result"]["sid"]);
-    assert_eq!(audit[2]["action"], "notify");
-    assert_eq!(lines[9]["result"], disconnected_status());
+    assert_eq!(
+        audit[4]["message_sid"],
+        lines[8]["result"]["confirmation"]["sid"]
+    );
+    assert_eq!(lines[11]["result"], disconnected_status());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -149,7 +149,7 @@ async fn serve_releases_a_held_notice_when_the_window_opens_and_an_overnight_sto
     assert_eq!(fake.messages().len(), 0, "not before the window opens");
     clock.set(1_796_216_400); // 8:00 am
     let deadline = Instant::now() + Duration::from_secs(10);
-    while fake.messages().len() < 1 {
+    while fake.messages().is_empty() {
         assert!(
             Instant::now() < deadline,
             "serve did not release the notice"

@@ -39,7 +39,9 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
     let today = pos_sms_host::runtime::clock::SystemClock
         .now_unix()
         .div_euclid(86_400);
-    config.clock = Arc::new(ManualClock::at(today * 86_400 + 17 * 3600));
+    let midday = today * 86_400 + 17 * 3600;
+    let clock = ManualClock::at(midday);
+    config.clock = Arc::new(clock.clone());
     config.policy = crate::policy(Some(&fake.base_url()), &[])?;
     let harness = Harness::open(config.clone())?;
     harness.set_config("store-name", "Gems & Co Jewellers")?;
@@ -170,9 +172,88 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
         ),
     }
 
-    // Three texts went out; the fake reports each sent, then delivered (bounded wait).
+    // A customer answers in their own words: Twilio blocks nothing, the plugin does.
+    let url = format!("{}/twilio", webhooks.url());
+    let params: Vec<(String, String)> = [
+        ("MessageSid", "SMdemoreply0000000000000000000001"),
+        ("AccountSid", DEMO_ACCOUNT_SID),
+        ("From", "+13125550142"),
+        ("To", DEMO_SENDER),
+        ("Body", "please stop texting me"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let signature = sms_core::webhook::compute_signature(DEMO_AUTH_TOKEN, &url, &params);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    let reply = harness
+        .handle_webhook(types::WebhookRequest {
+            url,
+            headers: vec![
+                ("X-Twilio-Signature".into(), signature),
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+            ],
+            body: body.into_bytes(),
+        })
+        .await?;
+    if let types::WebhookEvent::Inbound(r) = &reply {
+        let rule = r
+            .message
+            .classification
+            .as_ref()
+            .map_or("none".to_string(), |c| c.rule.clone());
+        say(
+            "A customer replies “please stop texting me”",
+            json!({
+                "rule": rule,
+                "opted_out": r.opted_out,
+                "confirmation": r.confirmation.as_ref().map(receipt_json),
+            }),
+            format!(
+                "Classified by {rule}: {} is on the store's stop list, for every sender. One \
+                 confirmation went out{}.",
+                r.message.from,
+                r.confirmation
+                    .as_ref()
+                    .map(|c| format!(" as {}", c.sid))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+
+    // 9:14 pm in Chicago: the notice waits for the morning, then goes.
+    let night = today * 86_400 + 86_400 + 3 * 3600 + 14 * 60;
+    clock.set(night);
+    let reminder = types::NoticeEvent {
+        event_id: "appointment-77-reminder".into(),
+        to: "(312) 555-0188".into(),
+        customer_first_name: "Ana".into(),
+        notice: types::NoticeKind::AppointmentReminder("tomorrow at 2:30pm".into()),
+        user: "automation".into(),
+    };
+    let held = harness.notify(reminder).await?;
+    clock.set(night + 12 * 3600);
+    let released = harness.release_due().await?;
+    clock.set(midday);
+    say(
+        "Quiet hours: an appointment reminder at 9:14 pm the customer's time",
+        json!({"notify": notice_json(&held), "released": released.len()}),
+        format!(
+            "{}
+At 9:14 am: {} held notice(s) sent by `queue run`.",
+            notice_text(&held),
+            released.len()
+        ),
+    );
+
+    // Five texts went out; the fake reports each sent, then delivered (bounded wait).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while fake.callbacks().len() < 6 && std::time::Instant::now() < deadline {
+    while fake.callbacks().len() < 10 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let rows = harness.audit(20)?;

@@ -89,8 +89,8 @@ pub enum Error {
     RecipientUnreachable(TwilioError),
     /// The recipient opted out with STOP (21610).
     #[error(
-        "This customer has opted out of texts from your number (they replied STOP). They \
-         won't receive messages from you until they text START."
+        "This customer has opted out of your texts (they replied STOP or asked not to be \
+         texted). No text will go to them from any of your numbers until they text START."
     )]
     RecipientOptedOut,
     /// The account may not text the destination's country (21408).
@@ -428,8 +428,9 @@ mod tests {
             ),
             (
                 Error::RecipientOptedOut,
-                "This customer has opted out of texts from your number (they replied STOP). \
-                 They won't receive messages from you until they text START.",
+                "This customer has opted out of your texts (they replied STOP or asked not to \
+                 be texted). No text will go to them from any of your numbers until they text \
+                 START.",
                 Some(21610),
             ),
             (

@@ -637,8 +637,8 @@ pub fn delivery_error_reason(code: u32) -> Option<&'static str> {
              registration (brand and campaign) in the Twilio Console."
         }
         21610 => {
-            "This customer has opted out of texts from your number (they replied STOP). They \
-             won't receive messages from you until they text START."
+            "This customer has opted out of your texts (they replied STOP). No text will go \
+             to them from any of your numbers until they text START."
         }
         _ => return None,
     })

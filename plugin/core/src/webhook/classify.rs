@@ -1597,6 +1597,7 @@ fn normalise(body: &str) -> String {
 }
 
 /// What one lowercased character becomes.
+#[derive(Debug, PartialEq, Eq)]
 enum Folded {
     Keep(char),
     Drop,
@@ -2136,6 +2137,24 @@ mod tests {
             .map(|(label, reply, said)| (*label, *reply, said.as_str()))
             .collect();
         assert_eq!(mismatches, KNOWN_MISMATCHES);
+    }
+
+    #[test]
+    fn every_accent_in_the_fold_reads_as_its_letter() {
+        for (accented, base) in [
+            ("áàâäãåā", 'a'),
+            ("éèêëē", 'e'),
+            ("íìîïī", 'i'),
+            ("óòôöõō", 'o'),
+            ("úùûüū", 'u'),
+            ("ñ", 'n'),
+            ("ç", 'c'),
+            ("ýÿ", 'y'),
+        ] {
+            for c in accented.chars() {
+                assert_eq!(fold(c), Folded::Keep(base), "{c}");
+            }
+        }
     }
 
     #[test]
