@@ -264,7 +264,7 @@ pub enum Command {
         action: WebhookAction,
     },
     /// Read or change the host settings the plugin reads (store-name, smart-encoding,
-    /// webhook-url).
+    /// webhook-url, quiet-hours, template.<notice>) and segments-per-second.
     Config {
         /// What to do.
         #[command(subcommand)]
@@ -414,7 +414,7 @@ pub enum WebhookAction {
 pub enum ConfigAction {
     /// Set a setting.
     Set {
-        /// `store-name` or `smart-encoding`.
+        /// `store-name`, `smart-encoding`, `webhook-url`, `quiet-hours` (`09:00-20:00`), …
         key: String,
         /// The value (`true`/`false` for smart-encoding).
         value: String,

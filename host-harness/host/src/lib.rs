@@ -42,9 +42,9 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | 1. types | [`bindings`] (the WIT world, [`types`]), [`error`], [`origin`], [`manifest`], [`api`] |
+//! | 1. types | [`bindings`] (each supported WIT version, [`types`] the current one), [`error`], [`origin`], [`manifest`], [`api`] |
 //! | 2. storage | [`storage`]: SQLite |
-//! | 3. runtime | [`runtime`]: engine, compiled-component cache, limits |
+//! | 3. runtime | [`runtime`]: engine, compiled-component cache, limits, the clock |
 //! | 4. policy | [`policy`]: the outbound grant and which addresses are public |
 //! | 5. imports | [`imports`]: the `pos:sms/host` interface over storage, per-call state, linker |
 //! | 6. API | [`harness`]: [`Harness`] and [`Session`] |
