@@ -1208,22 +1208,16 @@ fn data_dir_failed(dir: &Path) -> impl FnOnce(std::io::Error) -> StorageError + 
     }
 }
 
-#[cfg(unix)]
+/// Creates the data directory with mode 0700 (on Unix) when it does not exist.
 fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
-    use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(data_dir_failed(dir))
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
-    std::fs::create_dir_all(dir).map_err(data_dir_failed(dir))
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(data_dir_failed(dir))
 }
 
 /// Creates the file with mode 0600 before SQLite opens it (SQLite would use the umask), and
@@ -1589,6 +1583,64 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn settings_and_the_plugin_registry_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        assert_eq!(store.get_config("quiet-hours").unwrap(), None);
+        store.set_config("quiet-hours", "09:00-20:00").unwrap();
+        assert_eq!(
+            store.get_config("quiet-hours").unwrap().as_deref(),
+            Some("09:00-20:00")
+        );
+        store.unset_config("quiet-hours").unwrap();
+        assert_eq!(store.get_config("quiet-hours").unwrap(), None);
+
+        let plugin = |id: &str, version: &str| InstalledPlugin {
+            id: id.into(),
+            version: version.into(),
+            api_version: "0.2.0".into(),
+            publisher: "Gems".into(),
+            granted: vec!["https://api.twilio.com:443".into()],
+            secrets: vec!["twilio-connection".into()],
+            dir: dir.path().join(id),
+        };
+        store.register_plugin(&plugin("b", "1.0.0")).unwrap();
+        store.register_plugin(&plugin("a", "1.0.0")).unwrap();
+        store.register_plugin(&plugin("a", "1.1.0")).unwrap();
+        assert_eq!(
+            store.installed_plugins().unwrap(),
+            [plugin("a", "1.1.0"), plugin("b", "1.0.0")]
+        );
+        assert_eq!(
+            store.installed_plugin("b").unwrap(),
+            Some(plugin("b", "1.0.0"))
+        );
+        assert_eq!(store.installed_plugin("c").unwrap(), None);
+        assert_eq!(
+            plugin("a", "1.1.0").wasm(),
+            dir.path().join("a").join("plugin.wasm")
+        );
+        store.unregister_plugin("a").unwrap();
+        assert_eq!(store.installed_plugins().unwrap(), [plugin("b", "1.0.0")]);
+        assert_eq!(
+            format!("{store:?}"),
+            format!("HostStore {{ path: {:?} }}", store.path())
+        );
+    }
+
+    #[test]
+    fn a_database_file_left_readable_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(DB_FILE);
+        std::fs::write(&file, b"").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        HostStore::open(dir.path()).unwrap();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
     #[test]
     fn database_is_private() {
         use std::os::unix::fs::PermissionsExt;
