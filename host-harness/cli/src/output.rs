@@ -238,8 +238,15 @@ pub fn audit_table(rows: &[AuditRow]) -> String {
     if rows.is_empty() {
         return "The audit log is empty.".into();
     }
+    // `opt-out-confirmation` and the staff actions are wider than `notify`.
+    let what = rows
+        .iter()
+        .map(|r| r.entry.action.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let mut text = format!(
-        "{:<4} {:<20} {:<6} {:<13} {:>4} {:>4} {:<10} {:<34} {}",
+        "{:<4} {:<20} {:<what$} {:<13} {:>4} {:>4} {:<10} {:<34} {}",
         "id", "at (UTC)", "what", "to", "len", "segs", "user", "message SID", "result"
     );
     for AuditRow {
@@ -264,8 +271,11 @@ pub fn audit_table(rows: &[AuditRow]) -> String {
                 result.push(')');
             }
         }
+        if let Some(note) = &r.note {
+            result.push_str(&format!("; {note}"));
+        }
         text.push_str(&format!(
-            "\n{:<4} {:<20} {:<6} {:<13} {:>4} {:>4} {:<10} {:<34} {}",
+            "\n{:<4} {:<20} {:<what$} {:<13} {:>4} {:>4} {:<10} {:<34} {}",
             id,
             at,
             r.action,
@@ -291,5 +301,34 @@ mod tests {
         assert_eq!(format_money(23_700), "$0.0237");
         assert_eq!(format_money(1_500_000), "$1.500");
         assert_eq!(format_money(0), "$0.000");
+    }
+
+    #[test]
+    fn the_audit_table_fits_its_widest_action_and_shows_notes() {
+        use pos_sms_host::storage::AuditEntry;
+        let row = |id, action: &str, note: Option<&str>| AuditRow {
+            id,
+            at: "2026-12-01T17:00:00Z".into(),
+            entry: AuditEntry {
+                note: note.map(String::from),
+                message_sid: Some("SM1".into()),
+                status: "queued".into(),
+                ..AuditEntry::staff_action(action, "+12125550100", "carol", None)
+            },
+            delivery: None,
+        };
+        let table = audit_table(&[
+            row(1, "send", Some("quiet hours overridden by carol")),
+            row(2, "opt-out-confirmation", None),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "id   at (UTC)             what                 to             len segs user       message SID                        result",
+                "1    2026-12-01T17:00:00Z send                 +12125550100     0    0 carol      SM1                                queued; quiet hours overridden by carol",
+                "2    2026-12-01T17:00:00Z opt-out-confirmation +12125550100     0    0 carol      SM1                                queued",
+            ]
+        );
     }
 }
