@@ -1476,6 +1476,34 @@ async fn the_host_serves_only_the_settings_the_plugins_manifest_declares() {
     );
 }
 
+/// `notify repair-ready` for event `id` to `to`, at [`NIGHT`], with `--json`.
+fn night_notice(id: &str, to: &str) -> Vec<String> {
+    [
+        "--now",
+        NIGHT,
+        "--json",
+        "notify",
+        "repair-ready",
+        "--to",
+        to,
+        "--customer",
+        "Sam",
+        "--event-id",
+        id,
+        "--item",
+        "ring",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+/// Runs the CLI with owned arguments.
+async fn run_args(cli: &Cli, args: Vec<String>) -> Run {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli.run(&args).await
+}
+
 /// 9:14 pm in New York (EST), and the morning the window opens.
 const NIGHT: &str = "2026-12-02T02:14:00Z";
 const MORNING: &str = "2026-12-02T13:00:00Z";
@@ -1498,10 +1526,7 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
         args.into_iter().map(String::from).collect::<Vec<_>>()
     };
     let cli = &cli;
-    let run_owned = |args: Vec<String>| async move {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cli.run(&args).await
-    };
+    let run_owned = |args: Vec<String>| run_args(cli, args);
 
     // Marketing without consent is refused, and says how to record one.
     let run = run_owned(send(&["--purpose", "marketing", "--user", "bob"])).await;
@@ -1573,27 +1598,7 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
     );
 
     // A notice at night is held, and says until when.
-    let notify = |id: &str, to: &str| {
-        vec![
-            "--now",
-            NIGHT,
-            "--json",
-            "notify",
-            "repair-ready",
-            "--to",
-            to,
-            "--customer",
-            "Sam",
-            "--event-id",
-            id,
-            "--item",
-            "ring",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>()
-    };
-    let run = run_owned(notify("repair-1", "(212) 555-0100")).await;
+    let run = run_owned(night_notice("repair-1", "(212) 555-0100")).await;
     run.expect_code(0);
     let held = run.json();
     assert_eq!(
@@ -1604,7 +1609,7 @@ async fn consent_quiet_hours_and_the_held_queue_through_the_cli() {
             &json!("8:00 am America/New_York")
         )
     );
-    run_owned(notify("repair-2", "(212) 555-0199"))
+    run_owned(night_notice("repair-2", "(212) 555-0199"))
         .await
         .expect_code(0);
     let sent_before = fake.messages().len();
@@ -1695,23 +1700,7 @@ async fn two_queue_runs_at_once_send_each_held_notice_once() {
         ("r2", "(212) 555-0102"),
         ("r3", "(212) 555-0103"),
     ] {
-        let run = cli
-            .run(&[
-                "--now",
-                NIGHT,
-                "--json",
-                "notify",
-                "repair-ready",
-                "--to",
-                to,
-                "--customer",
-                "Sam",
-                "--event-id",
-                id,
-                "--item",
-                "ring",
-            ])
-            .await;
+        let run = run_args(&cli, night_notice(id, to)).await;
         run.expect_code(0);
         assert_eq!(run.json()["held"], true);
     }

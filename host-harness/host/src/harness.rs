@@ -313,13 +313,7 @@ impl Harness {
     pub async fn record_opt_out(&self, number: &str, user: &str) -> Result<bool, Error> {
         let number = self.staff_number(number, user).await?;
         let mut db = self.db();
-        let added = db.record_opt_out(&OptOutEntry {
-            number: &number,
-            how: "staff",
-            reply: None,
-            via: None,
-            user: Some(user),
-        })?;
+        let added = db.record_opt_out(&OptOutEntry::staff(&number, user))?;
         let note = (!added).then(|| "already on the stop list".to_string());
         db.append_audit(&AuditEntry::staff_action("opt-out", &number, user, note))?;
         Ok(added)
@@ -330,13 +324,7 @@ impl Harness {
     pub async fn record_opt_in(&self, number: &str, user: &str) -> Result<bool, Error> {
         let number = self.staff_number(number, user).await?;
         let mut db = self.db();
-        let removed = db.record_opt_in(&OptOutEntry {
-            number: &number,
-            how: "staff",
-            reply: None,
-            via: None,
-            user: Some(user),
-        })?;
+        let removed = db.record_opt_in(&OptOutEntry::staff(&number, user))?;
         let note = (!removed).then(|| "was not on the stop list".to_string());
         db.append_audit(&AuditEntry::staff_action("opt-in", &number, user, note))?;
         Ok(removed)

@@ -1150,6 +1150,19 @@ pub struct OptOutEntry<'a> {
     pub user: Option<&'a str>,
 }
 
+impl<'a> OptOutEntry<'a> {
+    /// A request staff recorded by hand for `number`.
+    pub fn staff(number: &'a str, user: &'a str) -> OptOutEntry<'a> {
+        OptOutEntry {
+            number,
+            how: "staff",
+            reply: None,
+            via: None,
+            user: Some(user),
+        }
+    }
+}
+
 /// A consent to record.
 #[derive(Debug, Clone, Copy)]
 pub struct NewConsent<'a> {
