@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use fake_twilio::{FakeConfig, FakeTwilio};
 use serde_json::{Value, json};
 
-use crate::common::{SENDER, SID, TOKEN, shared_cache_dir, start_fake};
+use crate::common::{DAYTIME_RFC3339, SENDER, SID, TOKEN, shared_cache_dir, start_fake};
 
 /// A 32-hex Auth Token the fake does not accept.
 const WRONG_TOKEN: &str = "fedcba9876543210fedcba9876543210";
@@ -162,7 +162,7 @@ impl Cli {
         }
         cmd.args(args);
         cmd.env("TWILIO_AUTH_TOKEN", TOKEN);
-        cmd.env("HOST_HARNESS_NOW", crate::common::DAYTIME_RFC3339);
+        cmd.env("HOST_HARNESS_NOW", DAYTIME_RFC3339);
         for (key, value) in env {
             match value {
                 Some(value) => cmd.env(key, value),
@@ -1718,4 +1718,57 @@ async fn two_queue_runs_at_once_send_each_held_notice_once() {
     assert_eq!(fake.messages().len(), 3, "each held notice texted once");
     let run = cli.run(&["--json", "queue"]).await;
     assert_eq!(run.stdout, "", "nothing is left held");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inbox_and_thread_through_the_cli() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    cli.run(&json_args(&connect_args(SID))).await.expect_code(0);
+    for body in ["Your ring is ready", "We close at 6 today"] {
+        cli.run(&[
+            "send",
+            "--to",
+            "(212) 555-0100",
+            "--body",
+            body,
+            "--user",
+            "alice",
+        ])
+        .await
+        .expect_code(0);
+    }
+    let run = cli.run(&["--json", "inbox"]).await;
+    run.expect_code(0);
+    assert_eq!(
+        run.json(),
+        json!({"number": "+12125550100", "last_at": DAYTIME_RFC3339, "last_direction": "out",
+               "last_body": "We close at 6 today", "unread": 0})
+    );
+    let run = cli
+        .run(&["--json", "thread", "--number", "(212) 555-0100"])
+        .await;
+    run.expect_code(0);
+    let bodies: Vec<Value> = run.json_lines().iter().map(|m| m["body"].clone()).collect();
+    assert_eq!(
+        bodies,
+        [json!("Your ring is ready"), json!("We close at 6 today")]
+    );
+    let run = cli.run(&["thread", "--number", "(212) 555-0100"]).await;
+    run.expect_code(0);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "{DAYTIME_RFC3339}  you (send, alice): “Your ring is ready”  [queued]\n"
+        )),
+        "{}",
+        run.stdout
+    );
+    let run = cli
+        .run(&["--json", "config", "set", "message-retention-days", "0"])
+        .await;
+    run.expect_code(2);
+    assert_eq!(
+        run.json()["error"]["message"],
+        "message-retention-days is a whole number of days above 0 (365 keeps a year), not '0'"
+    );
 }

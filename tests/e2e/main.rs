@@ -7,6 +7,7 @@ mod common;
 mod cli;
 mod compat;
 mod containment;
+mod conversations;
 mod durability;
 mod faults;
 mod library;

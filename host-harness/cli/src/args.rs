@@ -246,6 +246,16 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<QueueAction>,
     },
+    /// The inbox: one thread per customer, the most recent first, with its last message and
+    /// unread replies.
+    Inbox,
+    /// One customer's conversation, oldest first, with each text's delivery status; marks it
+    /// read. Reply with `send --to NUMBER`.
+    Thread {
+        /// The customer's number.
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+    },
     /// Serve the webhook endpoint Twilio posts delivery updates and replies to.
     Serve {
         /// The address to listen on.

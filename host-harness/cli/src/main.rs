@@ -11,6 +11,7 @@ mod compliance;
 mod count;
 mod demo;
 mod fake;
+mod inbox;
 mod logger;
 mod messages;
 mod output;
@@ -129,6 +130,8 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             };
             messages::send(&harness, outgoing, out).await
         }
+        Command::Inbox => inbox::inbox(&harness, out),
+        Command::Thread { number } => inbox::thread(&harness, &number, out).await,
         Command::OptOuts { number: None } => compliance::opt_outs(&harness, out),
         Command::OptOuts {
             number: Some(number),

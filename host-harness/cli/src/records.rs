@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use pos_sms_host::Harness;
+use pos_sms_host::harness::{CONFIG_MESSAGE_RETENTION_DAYS, parse_retention_days};
 use pos_sms_host::imports::CONFIG_SEGMENTS_PER_SECOND;
 use serde_json::{Value, json};
 
@@ -56,11 +57,15 @@ pub fn replies(
 /// throughput budget.
 fn check_key(harness: &Harness, key: &str) -> Result<(), Fail> {
     let manifest = harness.manifest();
-    if manifest.reads_config(key) || key == CONFIG_SEGMENTS_PER_SECOND {
+    if manifest.reads_config(key)
+        || key == CONFIG_SEGMENTS_PER_SECOND
+        || key == CONFIG_MESSAGE_RETENTION_DAYS
+    {
         return Ok(());
     }
     Err(Fail::usage(format!(
-        "unknown setting '{key}'; the settings are {}, {CONFIG_SEGMENTS_PER_SECOND}",
+        "unknown setting '{key}'; the settings are {}, {CONFIG_SEGMENTS_PER_SECOND}, \
+         {CONFIG_MESSAGE_RETENTION_DAYS}",
         manifest.config.join(", ")
     )))
 }
@@ -75,6 +80,9 @@ fn check_value(key: &str, value: &str) -> Result<(), Fail> {
         return Err(Fail::usage(format!(
             "segments-per-second is a whole number above 0, not '{value}'"
         )));
+    }
+    if key == CONFIG_MESSAGE_RETENTION_DAYS {
+        parse_retention_days(value).map_err(Fail::usage)?;
     }
     if key == sms_core::service::CONFIG_QUIET_HOURS
         && let Err(e) = sms_core::compliance::QuietHours::parse(value)

@@ -20,7 +20,7 @@ use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
 use crate::storage::{
     AuditEntry, AuditRow, ConsentRow, HeldRow, HostStore, NewConsent, OptOutEntry, OptOutRow,
-    Reply, StopListEvent,
+    Reply, StopListEvent, ThreadMessage, ThreadSummary,
 };
 use crate::types;
 
@@ -58,6 +58,22 @@ impl HarnessConfig {
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
         }
+    }
+}
+
+/// Host setting: how many days the conversation store keeps the words of texts.
+pub const CONFIG_MESSAGE_RETENTION_DAYS: &str = "message-retention-days";
+/// A year.
+pub const DEFAULT_MESSAGE_RETENTION_DAYS: u32 = 365;
+
+/// Reads `message-retention-days`: a whole number of days, at least 1.
+pub fn parse_retention_days(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(days) if days > 0 => Ok(days),
+        _ => Err(format!(
+            "message-retention-days is a whole number of days above 0 (365 keeps a year), \
+             not '{text}'"
+        )),
     }
 }
 
@@ -136,7 +152,7 @@ impl Harness {
         } else {
             Pre::V0_2(v0_2::PluginPre::new(pre).map_err(link)?)
         };
-        Ok(Harness {
+        let harness = Harness {
             pre,
             declared: Arc::new(manifest.outbound.clone()),
             parts: StateParts {
@@ -150,7 +166,13 @@ impl Harness {
             timeouts: config.timeouts,
             denials: DenialLog::default(),
             cache,
-        })
+        };
+        // Old texts lose their words on every open; a failure here is the store's to fix and
+        // does not stop the harness.
+        if let Err(e) = harness.purge_expired() {
+            log::error!("could not purge texts past their retention: {e}");
+        }
+        Ok(harness)
     }
 
     /// The loaded plugin's manifest.
@@ -295,6 +317,38 @@ impl Harness {
     /// The plugin requests the policy refused since this harness opened.
     pub fn denials(&self) -> Vec<Denial> {
         self.denials.all()
+    }
+
+    /// Every customer's thread, the most recent first, with its last message and unread
+    /// replies.
+    pub fn inbox(&self) -> Result<Vec<ThreadSummary>, Error> {
+        Ok(self.db().threads()?)
+    }
+
+    /// One customer's thread, oldest first (the store's texts with their delivery status,
+    /// the customer's replies), and marks its replies read.
+    pub async fn thread(&self, number: &str) -> Result<Vec<ThreadMessage>, Error> {
+        let number = self.normalize_phone(number).await?;
+        Ok(self.db().thread(&number)?)
+    }
+
+    /// Removes the words of texts older than `message-retention-days` (default 365) from
+    /// the conversation store; the audit log keeps its rows. Returns how many were removed.
+    /// [`Harness::open`] and [`crate::serve`] run it.
+    pub fn purge_expired(&self) -> Result<usize, Error> {
+        let days = self.retention_days()?;
+        let cut = self
+            .now_unix()
+            .saturating_sub(i64::from(days).saturating_mul(86_400));
+        Ok(self.db().purge_bodies(cut)?)
+    }
+
+    /// The `message-retention-days` setting, or why it cannot be used.
+    fn retention_days(&self) -> Result<u32, Error> {
+        match self.db().get_config(CONFIG_MESSAGE_RETENTION_DAYS)? {
+            None => Ok(DEFAULT_MESSAGE_RETENTION_DAYS),
+            Some(text) => parse_retention_days(&text).map_err(Error::Invalid),
+        }
     }
 
     /// The store's stop list, oldest opt-out first.

@@ -28,7 +28,9 @@ use crate::manifest::Manifest;
 use crate::policy::PolicyHooks;
 use crate::runtime::clock::{Clock, WasiWallClock};
 use crate::runtime::limits::{Enforcer, Limits};
-use crate::storage::{AuditEntry, HostStore, NewHold, NoticeState, OptOutEntry};
+use crate::storage::{
+    AuditEntry, HostStore, NewHold, NewOutgoing, NewReply, NoticeState, OptOutEntry,
+};
 
 /// Everything one call's store holds.
 pub struct HostState {
@@ -41,6 +43,8 @@ pub struct HostState {
     pub(crate) pacer: SharedPacer,
     /// The plugin's manifest: it is served only the settings this declares.
     pub(crate) manifest: Arc<Manifest>,
+    /// The time the plugin sees; the conversation store's times too.
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// What a call's state is made from, besides the policy hooks.
@@ -66,7 +70,7 @@ impl HostState {
         HostState {
             wasi: WasiCtx::builder()
                 .inherit_stderr()
-                .wall_clock(WasiWallClock(parts.clock))
+                .wall_clock(WasiWallClock(parts.clock.clone()))
                 .build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
@@ -75,6 +79,7 @@ impl HostState {
             enforcer: Enforcer::new(parts.limits),
             pacer: parts.pacer,
             manifest: parts.manifest,
+            clock: parts.clock,
         }
     }
 
@@ -248,14 +253,42 @@ impl host::Host for HostState {
             .map_err(|e| store_failed("record a delivery status", e))
     }
 
-    fn record_reply(&mut self, m: types::InboundMessage) -> Result<(), types::HostError> {
+    fn record_reply(
+        &mut self,
+        m: types::InboundMessage,
+    ) -> Result<Option<String>, types::HostError> {
         let intent = m
             .classification
             .as_ref()
             .map(|c| (intent_name(c.intent), c.rule.as_str()));
+        let at_unix = self.clock.now_unix();
         self.db()
-            .record_reply(&m.message_sid, &m.from, &m.to, &m.body, intent)
+            .record_reply(&NewReply {
+                message_sid: &m.message_sid,
+                from: &m.from,
+                to: &m.to,
+                body: &m.body,
+                intent,
+                at_unix,
+            })
             .map_err(|e| store_failed("store a reply", e))
+    }
+
+    fn record_outgoing(&mut self, m: types::OutgoingMessage) -> Result<(), types::HostError> {
+        let audit_id = i64::try_from(m.audit_id).map_err(|_| {
+            types::HostError::Invalid(format!("there is no audit row {}", m.audit_id))
+        })?;
+        let at_unix = self.clock.now_unix();
+        self.db()
+            .record_outgoing(&NewOutgoing {
+                audit_id,
+                to: &m.to,
+                sender: &m.sender,
+                body: &m.body,
+                event_id: m.event_id.as_deref(),
+                at_unix,
+            })
+            .map_err(|e| store_failed("keep a text in its thread", e))
     }
 
     fn record_opt_out(&mut self, entry: types::OptOut) -> Result<bool, types::HostError> {

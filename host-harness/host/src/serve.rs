@@ -5,7 +5,8 @@
 //! nothing is recorded; 503 when the store is not connected; 500 when the host failed.
 //!
 //! While it runs, the server also releases the notices held for quiet hours once they are
-//! due ([`Harness::release_due`]), every [`RELEASE_EVERY`] by default.
+//! due ([`Harness::release_due`]) and purges texts past their retention
+//! ([`Harness::purge_expired`]), every [`RELEASE_EVERY`] by default.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,6 +105,9 @@ impl WebhookServer {
                     }
                     Ok(_) => {}
                     Err(e) => log::error!("could not release the held notices: {e}"),
+                }
+                if let Err(e) = harness.purge_expired() {
+                    log::error!("could not purge texts past their retention: {e}");
                 }
             }
         }));

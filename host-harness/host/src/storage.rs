@@ -198,7 +198,7 @@ const SCHEMA: &str = "
 
 /// The changes to [`SCHEMA`] since the first release, in order. `user_version` counts those
 /// applied; each runs once, in a transaction, and only adds.
-const MIGRATIONS: [&str; 1] = [
+const MIGRATIONS: [&str; 2] = [
     // 1: the compliance release (pos:sms 0.2.0).
     "ALTER TABLE audit_log ADD COLUMN purpose TEXT NOT NULL DEFAULT 'transactional';
      ALTER TABLE audit_log ADD COLUMN note TEXT;
@@ -248,7 +248,27 @@ const MIGRATIONS: [&str; 1] = [
          outcome       TEXT,
          claimed_at    INTEGER
      );",
+    // 2: the conversation store. Outgoing texts join the replies in each customer's thread;
+    // times are the harness clock's, in Unix seconds.
+    "CREATE TABLE outgoing (
+         audit_id INTEGER PRIMARY KEY,
+         number   TEXT NOT NULL,
+         sender   TEXT NOT NULL,
+         body     TEXT,
+         event_id TEXT,
+         at       INTEGER NOT NULL
+     );
+     CREATE INDEX outgoing_by_number ON outgoing (number, at);
+     ALTER TABLE replies ADD COLUMN at_unix INTEGER;
+     ALTER TABLE replies ADD COLUMN read_at TEXT;
+     ALTER TABLE replies ADD COLUMN linked_event TEXT;
+     ALTER TABLE replies ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
+     UPDATE replies SET at_unix = CAST(strftime('%s', at) AS INTEGER);
+     CREATE INDEX replies_by_number ON replies (from_number, at_unix);",
 ];
+
+/// A reply is linked to the last notice sent to its number this long before it.
+pub const REPLY_LINK_SECS: i64 = 48 * 3600;
 
 /// Applies the migrations `conn` has not had yet.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -265,6 +285,87 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 /// How long a release run may hold a notice before another run may take it over (the first
 /// one died): ten minutes, far more than a send with its retries takes.
 pub const RELEASE_LEASE_SECS: i64 = 600;
+
+/// `out` for the store's texts, `in` for the customer's.
+fn direction(incoming: bool) -> &'static str {
+    if incoming { "in" } else { "out" }
+}
+
+/// A customer's reply to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReply<'a> {
+    /// Twilio's message SID.
+    pub message_sid: &'a str,
+    /// The customer's number.
+    pub from: &'a str,
+    /// The store's number.
+    pub to: &'a str,
+    /// What they wrote.
+    pub body: &'a str,
+    /// Its class and rule, when it was more than a reply.
+    pub intent: Option<(&'a str, &'a str)>,
+    /// When it came, Unix seconds by the harness clock.
+    pub at_unix: i64,
+}
+
+/// A text being sent, for its thread.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOutgoing<'a> {
+    /// Its audit row.
+    pub audit_id: i64,
+    /// The customer's number.
+    pub to: &'a str,
+    /// The store's sender.
+    pub sender: &'a str,
+    /// The text.
+    pub body: &'a str,
+    /// The notice's event id.
+    pub event_id: Option<&'a str>,
+    /// When, Unix seconds by the harness clock.
+    pub at_unix: i64,
+}
+
+/// One customer's thread in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThreadSummary {
+    /// The customer's number.
+    pub number: String,
+    /// When the last message was (UTC, RFC 3339).
+    pub last_at: String,
+    /// `out` (the store's) or `in` (the customer's).
+    pub last_direction: &'static str,
+    /// Its text (none once purged).
+    pub last_body: Option<String>,
+    /// Replies not read yet.
+    pub unread: u32,
+}
+
+/// One message of a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThreadMessage {
+    /// `out` (the store's) or `in` (the customer's).
+    pub direction: &'static str,
+    /// When (UTC, RFC 3339).
+    pub at: String,
+    /// The text (none once purged past `message-retention-days`).
+    pub body: Option<String>,
+    /// Twilio's message SID (none for a send Twilio never accepted).
+    pub message_sid: Option<String>,
+    /// For the store's texts, the delivery status (`delivered`) or the send's (`queued`,
+    /// `failed`).
+    pub status: Option<String>,
+    /// What it was: `send`, `test`, `notify`, `opt-out-confirmation` for the store's; the
+    /// class of a reply (`opt-out`, `possible-opt-out`, …) when it was more than a reply.
+    pub kind: Option<String>,
+    /// The staff user, for the store's texts.
+    pub user: Option<String>,
+    /// The notice's event id (for a reply: the notice it answers).
+    pub event_id: Option<String>,
+    /// Why a send failed.
+    pub error_kind: Option<String>,
+    /// Whether staff had read it before this look (always true for the store's).
+    pub read: bool,
+}
 
 /// A number on the store's stop list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -633,27 +734,162 @@ impl HostStore {
         Ok(())
     }
 
-    /// Stores a customer's text once per message SID.
-    pub fn record_reply(
-        &self,
-        message_sid: &str,
-        from: &str,
-        to: &str,
-        body: &str,
-        intent: Option<(&str, &str)>,
-    ) -> Result<(), StorageError> {
-        let (intent, rule) = intent.unzip();
+    /// Stores a customer's text once per message SID, linked to the last notice sent to the
+    /// number in the [`REPLY_LINK_SECS`] before it; returns that notice's event id (for a
+    /// repeated SID, the one stored the first time).
+    pub fn record_reply(&self, r: &NewReply<'_>) -> Result<Option<String>, StorageError> {
+        let (intent, rule) = r.intent.unzip();
+        let run = || -> rusqlite::Result<Option<String>> {
+            let linked: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT o.event_id FROM outgoing AS o
+                     JOIN audit_log AS a ON a.id = o.audit_id
+                     WHERE o.number = ?1 AND o.event_id IS NOT NULL
+                       AND a.message_sid IS NOT NULL AND o.at <= ?2 AND o.at >= ?2 - ?3
+                     ORDER BY o.at DESC, o.audit_id DESC LIMIT 1",
+                    params![r.from, r.at_unix, REPLY_LINK_SECS],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            self.conn.execute(
+                "INSERT INTO replies (at, message_sid, from_number, to_number, body, keyword,
+                                          rule, at_unix, linked_event)
+                     VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', ?7, 'unixepoch'), ?1, ?2, ?3, ?4,
+                             ?5, ?6, ?7, ?8)
+                     ON CONFLICT(message_sid) DO NOTHING",
+                params![
+                    r.message_sid,
+                    r.from,
+                    r.to,
+                    r.body,
+                    intent,
+                    rule,
+                    r.at_unix,
+                    linked
+                ],
+            )?;
+            self.conn.query_row(
+                "SELECT linked_event FROM replies WHERE message_sid = ?1",
+                [r.message_sid],
+                |row| row.get(0),
+            )
+        };
+        run().map_err(failed("store a reply"))
+    }
+
+    /// Keeps a text being sent in its customer's thread.
+    pub fn record_outgoing(&self, o: &NewOutgoing<'_>) -> Result<(), StorageError> {
         self.conn
             .execute(
-                &format!(
-                    "INSERT INTO replies (at, message_sid, from_number, to_number, body, keyword,
-                                          rule)
-                     VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(message_sid) DO NOTHING"
-                ),
-                params![message_sid, from, to, body, intent, rule],
+                "INSERT INTO outgoing (audit_id, number, sender, body, event_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(audit_id) DO UPDATE SET number = excluded.number,
+                     sender = excluded.sender, body = excluded.body,
+                     event_id = excluded.event_id, at = excluded.at",
+                params![o.audit_id, o.to, o.sender, o.body, o.event_id, o.at_unix],
             )
-            .map_err(failed("store a reply"))?;
+            .map_err(failed("keep a text in its thread"))?;
         Ok(())
+    }
+
+    /// Every customer's thread, the most recent first: the last message and the unread
+    /// replies.
+    pub fn threads(&self) -> Result<Vec<ThreadSummary>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<ThreadSummary>> {
+            let mut stmt = self.conn.prepare(
+                "WITH messages AS (
+                     SELECT number, at, 0 AS incoming, audit_id AS seq, body FROM outgoing
+                     UNION ALL
+                     SELECT from_number, at_unix, 1, id,
+                            CASE WHEN purged = 1 THEN NULL ELSE body END FROM replies
+                 ),
+                 ranked AS (
+                     SELECT *, ROW_NUMBER() OVER (
+                         PARTITION BY number ORDER BY at DESC, incoming DESC, seq DESC) AS n
+                     FROM messages
+                 )
+                 SELECT r.number, strftime('%Y-%m-%dT%H:%M:%SZ', r.at, 'unixepoch'),
+                        r.incoming, r.body,
+                        (SELECT COUNT(*) FROM replies AS p
+                          WHERE p.from_number = r.number AND p.read_at IS NULL)
+                 FROM ranked AS r WHERE r.n = 1
+                 ORDER BY r.at DESC, r.number",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(ThreadSummary {
+                    number: r.get(0)?,
+                    last_at: r.get(1)?,
+                    last_direction: direction(r.get(2)?),
+                    last_body: r.get(3)?,
+                    unread: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(failed("read the inbox"))
+    }
+
+    /// One customer's thread, oldest first: the store's texts (with their delivery status)
+    /// and the customer's replies, interleaved in time. The replies are marked read.
+    pub fn thread(&self, number: &str) -> Result<Vec<ThreadMessage>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<ThreadMessage>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT 0, o.at, strftime('%Y-%m-%dT%H:%M:%SZ', o.at, 'unixepoch'), o.audit_id,
+                        o.body, a.message_sid, COALESCE(d.status, a.status), a.action, a.user,
+                        o.event_id, a.error_kind, 1
+                 FROM outgoing AS o JOIN audit_log AS a ON a.id = o.audit_id
+                 LEFT JOIN deliveries AS d ON d.message_sid = a.message_sid
+                 WHERE o.number = ?1
+                 UNION ALL
+                 SELECT 1, at_unix, strftime('%Y-%m-%dT%H:%M:%SZ', at_unix, 'unixepoch'), id,
+                        CASE WHEN purged = 1 THEN NULL ELSE body END, message_sid, NULL,
+                        keyword, NULL, linked_event, NULL, read_at IS NOT NULL
+                 FROM replies WHERE from_number = ?1
+                 ORDER BY 2, 1, 4",
+            )?;
+            let rows = stmt.query_map([number], |r| {
+                Ok(ThreadMessage {
+                    direction: direction(r.get(0)?),
+                    at: r.get(2)?,
+                    body: r.get(4)?,
+                    message_sid: r.get(5)?,
+                    status: r.get(6)?,
+                    kind: r.get(7)?,
+                    user: r.get(8)?,
+                    event_id: r.get(9)?,
+                    error_kind: r.get(10)?,
+                    read: r.get(11)?,
+                })
+            })?;
+            let messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            self.conn.execute(
+                &format!(
+                    "UPDATE replies SET read_at = {NOW}
+                     WHERE from_number = ?1 AND read_at IS NULL"
+                ),
+                [number],
+            )?;
+            Ok(messages)
+        };
+        read().map_err(failed("read a thread"))
+    }
+
+    /// Removes the text of every message older than `before_unix` (the audit rows stay).
+    /// Returns how many texts were removed.
+    pub fn purge_bodies(&self, before_unix: i64) -> Result<usize, StorageError> {
+        let run = || -> rusqlite::Result<usize> {
+            let outgoing = self.conn.execute(
+                "UPDATE outgoing SET body = NULL WHERE at < ?1 AND body IS NOT NULL",
+                [before_unix],
+            )?;
+            let replies = self.conn.execute(
+                "UPDATE replies SET body = '', purged = 1 WHERE at_unix < ?1 AND purged = 0",
+                [before_unix],
+            )?;
+            Ok(outgoing + replies)
+        };
+        run().map_err(failed("purge old texts"))
     }
 
     /// The newest `limit` replies (from `number` when given), oldest first.
@@ -1356,24 +1592,16 @@ mod tests {
                 reason: None
             })
         );
-        store
-            .record_reply(
-                "SMr",
-                "+15551234567",
-                "+15005550006",
-                "STOP",
-                Some(("opt-out", "keyword:STOP")),
-            )
-            .unwrap();
-        store
-            .record_reply(
-                "SMr",
-                "+15551234567",
-                "+15005550006",
-                "STOP",
-                Some(("opt-out", "keyword:STOP")),
-            )
-            .unwrap();
+        let stop = NewReply {
+            message_sid: "SMr",
+            from: "+15551234567",
+            to: "+15005550006",
+            body: "STOP",
+            intent: Some(("opt-out", "keyword:STOP")),
+            at_unix: 1_796_144_400,
+        };
+        assert_eq!(store.record_reply(&stop).unwrap(), None);
+        assert_eq!(store.record_reply(&stop).unwrap(), None);
         let replies = store.replies(None, 10).unwrap();
         assert_eq!(replies.len(), 1);
         assert_eq!(
@@ -1561,6 +1789,142 @@ mod tests {
         // Opening again applies nothing twice.
         let store = HostStore::open(dir.path()).unwrap();
         assert_eq!(store.audit(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn threads_interleave_texts_and_replies_and_link_a_reply_to_its_notice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        let t0 = 1_796_144_400; // 2026-12-01T17:00:00Z
+        let customer = "+12125550100";
+        let send = |action: &str, sid: Option<&str>, body: &str, event: Option<&str>, at| {
+            let id = store
+                .append_audit(&AuditEntry {
+                    message_sid: sid.map(String::from),
+                    status: if sid.is_some() { "queued" } else { "failed" }.into(),
+                    ..AuditEntry::staff_action(action, customer, "alice", None)
+                })
+                .unwrap();
+            store
+                .record_outgoing(&NewOutgoing {
+                    audit_id: id,
+                    to: customer,
+                    sender: "+15005550006",
+                    body,
+                    event_id: event,
+                    at_unix: at,
+                })
+                .unwrap();
+        };
+        let reply = |sid: &str, body: &str, at| {
+            store
+                .record_reply(&NewReply {
+                    message_sid: sid,
+                    from: customer,
+                    to: "+15005550006",
+                    body,
+                    intent: None,
+                    at_unix: at,
+                })
+                .unwrap()
+        };
+        send(
+            "notify",
+            Some("SM1"),
+            "Reminder: tomorrow at 2pm. C to confirm",
+            Some("appt-7"),
+            t0,
+        );
+        // A failed notice later is not what the customer answers.
+        send(
+            "notify",
+            None,
+            "Your ring is ready",
+            Some("repair-9"),
+            t0 + 60,
+        );
+        assert_eq!(reply("SMr1", "C", t0 + 3600).as_deref(), Some("appt-7"));
+        assert_eq!(
+            reply("SMr1", "C", t0 + 3600).as_deref(),
+            Some("appt-7"),
+            "once per SID"
+        );
+        send(
+            "send",
+            Some("SM2"),
+            "Thanks, see you then!",
+            None,
+            t0 + 3700,
+        );
+        // 48 hours after the reminder and a second: no longer linked.
+        assert_eq!(
+            reply("SMr2", "Running late", t0 + REPLY_LINK_SECS + 1),
+            None
+        );
+
+        assert_eq!(
+            store.threads().unwrap(),
+            [ThreadSummary {
+                number: customer.into(),
+                last_at: "2026-12-03T17:00:01Z".into(),
+                last_direction: "in",
+                last_body: Some("Running late".into()),
+                unread: 2,
+            }]
+        );
+        let thread = store.thread(customer).unwrap();
+        let shape: Vec<(&str, Option<&str>, Option<&str>, bool)> = thread
+            .iter()
+            .map(|m| {
+                (
+                    m.direction,
+                    m.body.as_deref(),
+                    m.event_id.as_deref(),
+                    m.read,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (
+                    "out",
+                    Some("Reminder: tomorrow at 2pm. C to confirm"),
+                    Some("appt-7"),
+                    true
+                ),
+                ("out", Some("Your ring is ready"), Some("repair-9"), true),
+                ("in", Some("C"), Some("appt-7"), false),
+                ("out", Some("Thanks, see you then!"), None, true),
+                ("in", Some("Running late"), None, false),
+            ]
+        );
+        assert_eq!(thread[1].status.as_deref(), Some("failed"));
+        assert_eq!(thread[0].at, "2026-12-01T17:00:00Z");
+        // Reading the thread marked it read.
+        assert_eq!(store.threads().unwrap()[0].unread, 0);
+        assert!(store.thread(customer).unwrap().iter().all(|m| m.read));
+
+        // Retention: texts older than the cut lose their words; the audit rows stay.
+        assert_eq!(store.purge_bodies(t0 + 3601).unwrap(), 3);
+        assert_eq!(store.purge_bodies(t0 + 3601).unwrap(), 0);
+        let bodies: Vec<Option<String>> = store
+            .thread(customer)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                None,
+                None,
+                None,
+                Some("Thanks, see you then!".into()),
+                Some("Running late".into())
+            ]
+        );
+        assert_eq!(store.audit(10).unwrap().len(), 3);
     }
 
     #[test]

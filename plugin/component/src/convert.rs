@@ -222,6 +222,18 @@ impl From<service::Purpose> for wit::Purpose {
     }
 }
 
+impl From<service::OutgoingRecord> for wit::OutgoingMessage {
+    fn from(m: service::OutgoingRecord) -> Self {
+        wit::OutgoingMessage {
+            audit_id: m.audit_id,
+            to: m.to,
+            sender: m.sender,
+            body: m.body,
+            event_id: m.event_id,
+        }
+    }
+}
+
 impl From<service::OptOut> for wit::OptOut {
     fn from(o: service::OptOut) -> Self {
         wit::OptOut {
@@ -339,6 +351,7 @@ impl From<service::WebhookOutcome> for wit::WebhookEvent {
                 message: r.message.into(),
                 opted_out: r.opted_out,
                 confirmation: r.confirmation.map(Into::into),
+                linked_event: r.linked_event,
             }),
         }
     }

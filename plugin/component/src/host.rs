@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use sms_core::service::{
-    self, AuditEntry, DeliveryRecord, HostError, NoticeClaim, OptOut, Purpose, TransportError,
+    self, AuditEntry, DeliveryRecord, HostError, NoticeClaim, OptOut, OutgoingRecord, Purpose,
+    TransportError,
 };
 use sms_core::twilio::{HttpRequest, HttpResponse, Receipt};
 use sms_core::webhook::InboundMessage;
@@ -55,8 +56,11 @@ impl service::Host for WitHost {
     fn record_delivery(&self, d: DeliveryRecord) -> Result<(), HostError> {
         host::record_delivery(&d.into()).map_err(host_error)
     }
-    fn record_reply(&self, m: &InboundMessage) -> Result<(), HostError> {
+    fn record_reply(&self, m: &InboundMessage) -> Result<Option<String>, HostError> {
         host::record_reply(&m.clone().into()).map_err(host_error)
+    }
+    fn record_outgoing(&self, m: &OutgoingRecord) -> Result<(), HostError> {
+        host::record_outgoing(&m.clone().into()).map_err(host_error)
     }
     fn record_opt_out(&self, o: &OptOut) -> Result<bool, HostError> {
         host::record_opt_out(&o.clone().into()).map_err(host_error)

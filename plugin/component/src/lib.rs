@@ -48,6 +48,7 @@ impl Guest for Plugin {
             } else {
                 service::QuietHoursRule::Enforce
             },
+            event_id: None,
         };
         service::send_with(
             &WitHost,

@@ -78,11 +78,29 @@ pub enum QuietHoursRule {
 
 /// What a send must respect besides its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SendOptions {
+pub struct SendOptions<'a> {
     /// Why it is sent.
     pub purpose: Purpose,
     /// How quiet hours apply.
     pub quiet_hours: QuietHoursRule,
+    /// The notice's event id, for an automated notice (kept with the text, so a reply can be
+    /// linked to it).
+    pub event_id: Option<&'a str>,
+}
+
+/// A text being sent, for the customer's thread in the host's conversation store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingRecord {
+    /// The attempt's audit row.
+    pub audit_id: u64,
+    /// The customer's number in E.164.
+    pub to: String,
+    /// The store's number or Messaging Service SID.
+    pub sender: String,
+    /// The text as sent.
+    pub body: String,
+    /// The notice's event id, for an automated notice.
+    pub event_id: Option<String>,
 }
 
 /// How a number came to be on the stop list.
@@ -156,8 +174,11 @@ pub trait Host {
     fn sleep(&self, duration: Duration);
     /// Records a delivery status (the host keeps the highest-ranked one per message).
     fn record_delivery(&self, update: DeliveryRecord) -> Result<(), HostError>;
-    /// Stores a customer's text.
-    fn record_reply(&self, message: &InboundMessage) -> Result<(), HostError>;
+    /// Stores a customer's text; returns the event id of the notice it answers (one sent to
+    /// the number in the 48 hours before).
+    fn record_reply(&self, message: &InboundMessage) -> Result<Option<String>, HostError>;
+    /// Keeps a text being sent in the customer's thread.
+    fn record_outgoing(&self, message: &OutgoingRecord) -> Result<(), HostError>;
     /// Puts a number on the store's stop list; true when it was not on it before.
     fn record_opt_out(&self, opt_out: &OptOut) -> Result<bool, HostError>;
     /// Takes a number off the stop list.
@@ -463,6 +484,7 @@ pub fn send(
             AuditAction::Test | AuditAction::OptOutConfirmation => QuietHoursRule::Exempt,
             AuditAction::Send | AuditAction::Notify => QuietHoursRule::Enforce,
         },
+        event_id: None,
     };
     send_with(host, action, to, body, user, options)
 }
@@ -477,7 +499,7 @@ pub fn send_with(
     to: &str,
     body: &str,
     user: &str,
-    options: SendOptions,
+    options: SendOptions<'_>,
 ) -> Result<Receipt, Error> {
     let smart = host
         .get_config(CONFIG_SMART_ENCODING)
@@ -528,7 +550,7 @@ fn attempt(
     pending: &mut Option<u64>,
     to: &str,
     text: &str,
-    options: SendOptions,
+    options: SendOptions<'_>,
 ) -> Result<Receipt, Error> {
     let connection = stored(host).ok_or(Error::NotConnected)?;
     let to = phone::normalize(to).map_err(Error::InvalidPhone)?;
@@ -594,11 +616,26 @@ fn attempt(
         status: PENDING.into(),
         ..entry.clone()
     };
-    *pending = Some(host.record_audit(in_flight).map_err(|e| {
+    let audit_id = host.record_audit(in_flight).map_err(|e| {
         Error::Other(format!(
             "the audit log could not be written ({e}), so nothing was sent"
         ))
-    })?);
+    })?;
+    *pending = Some(audit_id);
+    // The text goes into the customer's thread before the request leaves, so that a send
+    // whose answer never came can be matched against Twilio's list later.
+    host.record_outgoing(&OutgoingRecord {
+        audit_id,
+        to: to.clone(),
+        sender: connection.credentials.sender.as_str().to_string(),
+        body: text.to_string(),
+        event_id: options.event_id.map(str::to_string),
+    })
+    .map_err(|e| {
+        Error::Other(format!(
+            "the conversation could not be written ({e}), so nothing was sent"
+        ))
+    })?;
     let result = with_retries(
         host,
         &request,
@@ -633,6 +670,8 @@ pub struct ReplyOutcome {
     pub opted_out: bool,
     /// The confirmation sent after an opt-out Twilio did not handle itself.
     pub confirmation: Option<Receipt>,
+    /// The event id of the notice the reply answers.
+    pub linked_event: Option<String>,
 }
 
 /// What a verified webhook did.
@@ -683,11 +722,12 @@ pub fn handle_webhook(host: &impl Host, request: &WebhookRequest) -> Result<Webh
         }
         WebhookEvent::Inbound(message) => message,
     };
-    host.record_reply(&message).map_err(stored)?;
+    let linked_event = host.record_reply(&message).map_err(stored)?;
     let mut outcome = ReplyOutcome {
         message,
         opted_out: false,
         confirmation: None,
+        linked_event,
     };
     let Some(class) = outcome.message.classification else {
         return Ok(WebhookOutcome::Reply(outcome));
@@ -807,7 +847,12 @@ pub fn notify(
     if !wait.is_zero() {
         host.sleep(wait);
     }
-    let result = send(host, AuditAction::Notify, to, &rendered.text, user);
+    let options = SendOptions {
+        purpose: Purpose::Transactional,
+        quiet_hours: QuietHoursRule::Enforce,
+        event_id: Some(event_id),
+    };
+    let result = send_with(host, AuditAction::Notify, to, &rendered.text, user, options);
     let settled = match &result {
         Ok(receipt) => host.finish_notice(&key, Some(receipt)),
         Err(Error::OutcomeUnknown(_)) => Ok(()),
@@ -859,6 +904,9 @@ mod tests {
         opt_outs: RefCell<Vec<OptOut>>,
         consents: RefCell<Vec<(String, Purpose)>>,
         now: std::cell::Cell<i64>,
+        outgoing: RefCell<Vec<OutgoingRecord>>,
+        linked_event: RefCell<Option<String>>,
+        refuse_outgoing: bool,
         refuse_writes: bool,
         refuse_audit: bool,
     }
@@ -957,8 +1005,15 @@ mod tests {
             self.deliveries.borrow_mut().push(update);
             Ok(())
         }
-        fn record_reply(&self, message: &InboundMessage) -> Result<(), HostError> {
+        fn record_reply(&self, message: &InboundMessage) -> Result<Option<String>, HostError> {
             self.replies.borrow_mut().push(message.clone());
+            Ok(self.linked_event.borrow().clone())
+        }
+        fn record_outgoing(&self, message: &OutgoingRecord) -> Result<(), HostError> {
+            if self.refuse_outgoing {
+                return Err(HostError::Storage("disk full".into()));
+            }
+            self.outgoing.borrow_mut().push(message.clone());
             Ok(())
         }
         fn record_opt_out(&self, o: &OptOut) -> Result<bool, HostError> {
@@ -1744,6 +1799,7 @@ mod tests {
     const MARKETING: SendOptions = SendOptions {
         purpose: Purpose::Marketing,
         quiet_hours: QuietHoursRule::Enforce,
+        event_id: None,
     };
 
     #[test]
@@ -1808,6 +1864,7 @@ mod tests {
         let overridden = SendOptions {
             purpose: Purpose::Transactional,
             quiet_hours: QuietHoursRule::Override,
+            event_id: None,
         };
         send_with(
             &host,
@@ -1861,6 +1918,48 @@ mod tests {
             panic!("{e:?}")
         };
         assert_eq!(detail.window, "08:00-21:00");
+    }
+
+    #[test]
+    fn the_text_joins_the_thread_before_the_request_leaves() {
+        let host = FakeHost::connected();
+        host.answer_with(201, QUEUED);
+        notify(&host, "r-9", "(555) 123-4567", "Sam", &repair(), "auto").unwrap();
+        assert_eq!(
+            host.outgoing.borrow().as_slice(),
+            [OutgoingRecord {
+                audit_id: 0,
+                to: "+15551234567".into(),
+                sender: "+15005550006".into(),
+                body: "Hi Sam, your ring is ready for pickup at Gems & Co. See you soon!".into(),
+                event_id: Some("r-9".into()),
+            }]
+        );
+        // The audit row was pending, and the thread had the text, when the request left.
+        assert_eq!(host.audit_at_request.borrow()[0][0].status, PENDING);
+        let mut refusing = FakeHost::connected();
+        refusing.refuse_outgoing = true;
+        refusing.answer_with(201, QUEUED);
+        let e = send(&refusing, AuditAction::Send, "+15551234567", "hi", "alice").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the conversation could not be written"),
+            "{e}"
+        );
+        assert!(refusing.requests.borrow().is_empty());
+        assert_eq!(refusing.audit.borrow()[0].status, "failed");
+    }
+
+    #[test]
+    fn a_reply_carries_the_notice_it_answers() {
+        let host = FakeHost::connected();
+        *host.linked_event.borrow_mut() = Some("appointment-77".into());
+        let WebhookOutcome::Reply(r) =
+            handle_webhook(&host, &reply("SM1", "+15551234567", "+15005550006", "C")).unwrap()
+        else {
+            panic!("a reply")
+        };
+        assert_eq!(r.linked_event.as_deref(), Some("appointment-77"));
     }
 
     #[test]

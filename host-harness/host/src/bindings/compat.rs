@@ -218,6 +218,8 @@ impl From<old::WebhookEvent> for new::WebhookEvent {
                     message: message.into(),
                     opted_out,
                     confirmation: None,
+                    // 0.1.0 kept no texts, so there is no notice to link a reply to.
+                    linked_event: None,
                 })
             }
         }

@@ -47,7 +47,9 @@ impl old_host::Host for HostState {
     }
 
     fn record_reply(&mut self, message: old::InboundMessage) -> Result<(), String> {
-        new_host::Host::record_reply(self, message.into()).map_err(text)
+        new_host::Host::record_reply(self, message.into())
+            .map(|_| ())
+            .map_err(text)
     }
 
     fn set_opted_out(&mut self, number: String, opted_out: bool) -> Result<(), String> {
