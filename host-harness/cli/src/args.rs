@@ -246,6 +246,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<QueueAction>,
     },
+    /// Ask Twilio what its callbacks would have said (for a store with no public URL): the
+    /// delivery status of recent sends, and whether each send of unknown outcome was sent.
+    Sync,
     /// The inbox: one thread per customer, the most recent first, with its last message and
     /// unread replies.
     Inbox,

@@ -1,8 +1,10 @@
-//! `inbox` and `thread`: the conversations with customers.
+//! `inbox`, `thread` and `sync`: the conversations with customers, and what became of the
+//! texts sent to them.
 
 use std::process::ExitCode;
 
 use pos_sms_host::Harness;
+use pos_sms_host::harness::Resolved;
 use serde_json::{Value, json};
 
 use crate::output::{Fail, Out};
@@ -94,4 +96,67 @@ pub async fn thread(harness: &Harness, number: &str, out: Out) -> Result<ExitCod
         out.print(&Value::Null, || line);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `sync`.
+pub async fn sync(harness: &Harness, out: Out) -> Result<ExitCode, Fail> {
+    let report = harness.sync().await?;
+    for r in &report.resolved {
+        let (value, text) = match &r.outcome {
+            Resolved::Sent(receipt) => (
+                json!({"audit_id": r.audit_id, "to": r.to, "outcome": "sent",
+                       "sid": receipt.sid, "status": receipt.status}),
+                format!(
+                    "row {}: the text to {} whose answer never came was sent, as {} ({}); \
+                     do not send it again",
+                    r.audit_id, r.to, receipt.sid, receipt.status
+                ),
+            ),
+            Resolved::NotSent => (
+                json!({"audit_id": r.audit_id, "to": r.to, "outcome": "not-sent"}),
+                format!(
+                    "row {}: the text to {} whose answer never came was not sent; it is safe \
+                     to send it again",
+                    r.audit_id, r.to
+                ),
+            ),
+            Resolved::StillUnknown(why) => (
+                json!({"audit_id": r.audit_id, "to": r.to, "outcome": "unknown", "reason": why}),
+                format!("row {}: still unknown: {why}", r.audit_id),
+            ),
+        };
+        out.print(&value, || text);
+    }
+    for u in &report.polled {
+        let reason = u
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({}: {r})", u.error_code.unwrap_or_default()))
+            .unwrap_or_default();
+        out.print(
+            &json!({"sid": u.message_sid, "status": u.status, "error_code": u.error_code,
+                    "reason": u.reason}),
+            || format!("{}: {}{reason}", u.message_sid, u.status),
+        );
+    }
+    for f in &report.failed {
+        out.print(
+            &json!({"error": {"what": f.what, "message": f.why}}),
+            || format!("{}: could not read it: {}", f.what, f.why),
+        );
+    }
+    if !out.json
+        && report.resolved.is_empty()
+        && report.polled.is_empty()
+        && report.failed.is_empty()
+    {
+        out.print(&Value::Null, || {
+            "Nothing to sync: every recent text has its final status.".into()
+        });
+    }
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

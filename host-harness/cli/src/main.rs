@@ -131,6 +131,7 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             messages::send(&harness, outgoing, out).await
         }
         Command::Inbox => inbox::inbox(&harness, out),
+        Command::Sync => inbox::sync(&harness, out).await,
         Command::Thread { number } => inbox::thread(&harness, &number, out).await,
         Command::OptOuts { number: None } => compliance::opt_outs(&harness, out),
         Command::OptOuts {

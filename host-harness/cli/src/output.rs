@@ -33,11 +33,19 @@ impl Fail {
 
     /// The plugin's error (exit 1).
     pub fn plugin(p: PluginError) -> Fail {
+        let mut message = p.message.clone();
+        if p.kind() == "outcome-unknown" {
+            // The harness can find out: staff should not guess and send it twice.
+            message.push_str(
+                " Do not send it again yet: run `host-harness sync`, which asks Twilio \
+                 whether it has it.",
+            );
+        }
         Fail {
             code: 1,
             kind: p.kind().into(),
             twilio_code: p.twilio_code(),
-            message: p.message,
+            message,
         }
     }
 

@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use pos_sms_host::Harness;
-use pos_sms_host::harness::{CONFIG_MESSAGE_RETENTION_DAYS, parse_retention_days};
+use pos_sms_host::harness::{
+    CONFIG_MESSAGE_RETENTION_DAYS, CONFIG_SYNC_REQUESTS_PER_SECOND, parse_retention_days,
+    parse_sync_rate,
+};
 use pos_sms_host::imports::CONFIG_SEGMENTS_PER_SECOND;
 use serde_json::{Value, json};
 
@@ -60,12 +63,13 @@ fn check_key(harness: &Harness, key: &str) -> Result<(), Fail> {
     if manifest.reads_config(key)
         || key == CONFIG_SEGMENTS_PER_SECOND
         || key == CONFIG_MESSAGE_RETENTION_DAYS
+        || key == CONFIG_SYNC_REQUESTS_PER_SECOND
     {
         return Ok(());
     }
     Err(Fail::usage(format!(
         "unknown setting '{key}'; the settings are {}, {CONFIG_SEGMENTS_PER_SECOND}, \
-         {CONFIG_MESSAGE_RETENTION_DAYS}",
+         {CONFIG_MESSAGE_RETENTION_DAYS}, {CONFIG_SYNC_REQUESTS_PER_SECOND}",
         manifest.config.join(", ")
     )))
 }
@@ -83,6 +87,9 @@ fn check_value(key: &str, value: &str) -> Result<(), Fail> {
     }
     if key == CONFIG_MESSAGE_RETENTION_DAYS {
         parse_retention_days(value).map_err(Fail::usage)?;
+    }
+    if key == CONFIG_SYNC_REQUESTS_PER_SECOND {
+        parse_sync_rate(value).map_err(Fail::usage)?;
     }
     if key == sms_core::service::CONFIG_QUIET_HOURS
         && let Err(e) = sms_core::compliance::QuietHours::parse(value)

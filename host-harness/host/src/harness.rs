@@ -20,7 +20,7 @@ use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
 use crate::storage::{
     AuditEntry, AuditRow, ConsentRow, HeldRow, HostStore, NewConsent, OptOutEntry, OptOutRow,
-    Reply, StopListEvent, ThreadMessage, ThreadSummary,
+    Reply, SettledSend, StopListEvent, ThreadMessage, ThreadSummary,
 };
 use crate::types;
 
@@ -75,6 +75,65 @@ pub fn parse_retention_days(text: &str) -> Result<u32, String> {
              not '{text}'"
         )),
     }
+}
+
+/// `sync` looks at sends from this far back: 72 hours.
+pub const SYNC_WINDOW_SECS: i64 = 72 * 3600;
+/// Host setting: how many requests a second `sync` makes at most.
+pub const CONFIG_SYNC_REQUESTS_PER_SECOND: &str = "sync-requests-per-second";
+/// One request a second.
+pub const DEFAULT_SYNC_REQUESTS_PER_SECOND: u32 = 1;
+
+/// Reads `sync-requests-per-second`: a whole number from 1 to 100.
+pub fn parse_sync_rate(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(rate) if (1..=100).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "sync-requests-per-second is a whole number from 1 to 100, not '{text}'"
+        )),
+    }
+}
+
+/// What one `sync` did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncReport {
+    /// The sends of unknown outcome it looked for, and what it found.
+    pub resolved: Vec<ResolvedSend>,
+    /// The delivery statuses it fetched (and recorded).
+    pub polled: Vec<types::DeliveryUpdate>,
+    /// What it could not read, with the sentence for staff.
+    pub failed: Vec<SyncFailure>,
+}
+
+/// A send of unknown outcome that `sync` looked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedSend {
+    /// Its audit row.
+    pub audit_id: i64,
+    /// The customer's number.
+    pub to: String,
+    /// What Twilio's list said.
+    pub outcome: Resolved,
+}
+
+/// What Twilio's list said about a send of unknown outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    /// It was sent: the audit row now has its SID.
+    Sent(types::Receipt),
+    /// It was not: safe to send again.
+    NotSent,
+    /// The list could not tell; why.
+    StillUnknown(String),
+}
+
+/// Something `sync` could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncFailure {
+    /// Which send.
+    pub what: String,
+    /// The sentence for staff.
+    pub why: String,
 }
 
 /// The pre-instantiated plugin, at the API version it was built for.
@@ -309,6 +368,11 @@ impl Harness {
         Ok(self.db().unset_config(key)?)
     }
 
+    /// One host setting.
+    pub fn get_config(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.db().get_config(key)?)
+    }
+
     /// Every host setting.
     pub fn list_config(&self) -> Result<Vec<(String, String)>, Error> {
         Ok(self.db().list_config()?)
@@ -349,6 +413,113 @@ impl Harness {
             None => Ok(DEFAULT_MESSAGE_RETENTION_DAYS),
             Some(text) => parse_retention_days(&text).map_err(Error::Invalid),
         }
+    }
+
+    /// Reads back from Twilio what its callbacks would have said, for a store with no public
+    /// URL: first, each send of unknown outcome from the last [`SYNC_WINDOW_SECS`] is looked
+    /// for in Twilio's list and its audit row settled (sent, with its SID; not sent, safe to
+    /// send again; or still unknown, with why); then every accepted send of that window whose
+    /// status is not final is fetched and its status recorded as a callback would be. The
+    /// requests are paced to `sync-requests-per-second` (default 1); Twilio's 429 is honoured.
+    pub async fn sync(&self) -> Result<SyncReport, Error> {
+        let since = self.now_unix().saturating_sub(SYNC_WINDOW_SECS);
+        let pace = self.sync_pace()?;
+        let mut session = self.session().await?;
+        let mut report = SyncReport::default();
+        let mut first = true;
+        let mut wait = || {
+            let now = !std::mem::take(&mut first);
+            async move {
+                if now {
+                    tokio::time::sleep(pace).await;
+                }
+            }
+        };
+        let unknown = self.db().unknown_sends(since)?;
+        for row in unknown {
+            wait().await;
+            let known_sids = self.db().known_sids(&row.to)?;
+            let send = types::UnknownSend {
+                to: row.to.clone(),
+                body: row.body.clone(),
+                sent_at: u64::try_from(row.sent_at).unwrap_or(0),
+                known_sids,
+            };
+            let outcome = match session.resolve_unknown(send).await {
+                Ok(outcome) => outcome,
+                Err(Error::Plugin(e)) => {
+                    report.failed.push(SyncFailure {
+                        what: format!("audit row {}", row.audit_id),
+                        why: e.message,
+                    });
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let db = self.db();
+            let resolved = match &outcome {
+                types::UnknownResolution::Sent(receipt) => {
+                    let note = format!(
+                        "outcome resolved by sync: Twilio created it as {}",
+                        receipt.sid
+                    );
+                    db.settle_unknown(
+                        row.audit_id,
+                        &SettledSend {
+                            message_sid: Some(&receipt.sid),
+                            status: &receipt.status,
+                            error_kind: None,
+                            note: &note,
+                        },
+                    )?;
+                    Resolved::Sent(receipt.clone())
+                }
+                types::UnknownResolution::NotSent => {
+                    db.settle_unknown(
+                        row.audit_id,
+                        &SettledSend {
+                            message_sid: None,
+                            status: "failed",
+                            error_kind: Some("network"),
+                            note: "outcome resolved by sync: Twilio has no such message, so \
+                                   nothing was sent and it is safe to send again",
+                        },
+                    )?;
+                    Resolved::NotSent
+                }
+                types::UnknownResolution::StillUnknown(why) => {
+                    db.note_unknown(row.audit_id, &format!("sync could not tell: {why}"))?;
+                    Resolved::StillUnknown(why.clone())
+                }
+            };
+            report.resolved.push(ResolvedSend {
+                audit_id: row.audit_id,
+                to: row.to,
+                outcome: resolved,
+            });
+        }
+        let pending = self.db().pending_deliveries(since)?;
+        for (audit_id, sid) in pending {
+            wait().await;
+            match session.poll_delivery(&sid).await {
+                Ok(update) => report.polled.push(update),
+                Err(Error::Plugin(e)) => report.failed.push(SyncFailure {
+                    what: format!("{sid} (audit row {audit_id})"),
+                    why: e.message,
+                }),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(report)
+    }
+
+    /// The wait between two sync requests.
+    fn sync_pace(&self) -> Result<std::time::Duration, Error> {
+        let rate = match self.db().get_config(CONFIG_SYNC_REQUESTS_PER_SECOND)? {
+            None => DEFAULT_SYNC_REQUESTS_PER_SECOND,
+            Some(text) => parse_sync_rate(&text).map_err(Error::Invalid)?,
+        };
+        Ok(std::time::Duration::from_secs_f64(1.0 / f64::from(rate)))
     }
 
     /// The store's stop list, oldest opt-out first.
@@ -723,6 +894,59 @@ impl Session {
     /// Normalizes a phone number to E.164.
     pub async fn normalize_phone(&mut self, text: &str) -> Result<String, Error> {
         call!(self, call_normalize_phone(text); (text); |v| v)
+    }
+
+    /// Fetches a sent message's status from Twilio and records it as a callback would.
+    pub async fn poll_delivery(
+        &mut self,
+        message_sid: &str,
+    ) -> Result<types::DeliveryUpdate, Error> {
+        self.begin();
+        let Instance::V0_2(p) = &self.plugin else {
+            return Err(self.unsupported("read delivery statuses back from Twilio"));
+        };
+        let r = p
+            .pos_sms_sms()
+            .call_poll_delivery(&mut self.store, message_sid)
+            .await;
+        self.settle_v0_2(r).await
+    }
+
+    /// Looks for a send of unknown outcome in Twilio's list of messages.
+    pub async fn resolve_unknown(
+        &mut self,
+        send: types::UnknownSend,
+    ) -> Result<types::UnknownResolution, Error> {
+        self.begin();
+        let Instance::V0_2(p) = &self.plugin else {
+            return Err(self.unsupported("look for sends of unknown outcome"));
+        };
+        let r = p
+            .pos_sms_sms()
+            .call_resolve_unknown(&mut self.store, &send)
+            .await;
+        self.settle_v0_2(r).await
+    }
+
+    /// The result of a 0.2.0-only call, with the plugin's sentence for its error.
+    async fn settle_v0_2<T>(
+        &mut self,
+        r: wasmtime::Result<Result<T, types::Error>>,
+    ) -> Result<T, Error> {
+        let Instance::V0_2(p) = &self.plugin else {
+            return Err(self.unsupported("answer this call"));
+        };
+        match r.map_err(call_failed)? {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let message = p
+                    .pos_sms_sms()
+                    .call_describe_error(&mut self.store, &e)
+                    .await
+                    .map_err(call_failed)?;
+                Err(plugin_error(&self.denials, e, message))
+            }
+        }
     }
 
     /// What the plugin's rule table makes of a reply, without recording anything.

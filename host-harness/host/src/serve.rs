@@ -6,7 +6,9 @@
 //!
 //! While it runs, the server also releases the notices held for quiet hours once they are
 //! due ([`Harness::release_due`]) and purges texts past their retention
-//! ([`Harness::purge_expired`]), every [`RELEASE_EVERY`] by default.
+//! ([`Harness::purge_expired`]), every [`RELEASE_EVERY`] by default; and when the store has
+//! no `webhook-url` (so Twilio's callbacks cannot reach it), it asks Twilio for the delivery
+//! statuses itself ([`Harness::sync`]) every [`SYNC_EVERY`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,11 +28,15 @@ const MAX_BODY: usize = 64 * 1024;
 /// How often a running server releases due held notices, unless told otherwise.
 pub const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How often a running server syncs delivery statuses when no `webhook-url` is set.
+pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// A running webhook server.
 pub struct WebhookServer {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
     releaser: Option<tokio::task::JoinHandle<()>>,
+    syncer: Option<tokio::task::JoinHandle<()>>,
     harness: Arc<Harness>,
 }
 
@@ -82,10 +88,47 @@ impl WebhookServer {
             addr,
             task,
             releaser: None,
+            syncer: None,
             harness,
         };
         server.release_held_every(RELEASE_EVERY);
+        server.sync_every(SYNC_EVERY);
         Ok(server)
+    }
+
+    /// Syncs delivery statuses every `every` while the store has no `webhook-url` (replacing
+    /// the schedule before). The first sync runs after one period.
+    pub fn sync_every(&mut self, every: std::time::Duration) {
+        if let Some(old) = self.syncer.take() {
+            old.abort();
+        }
+        let harness = self.harness.clone();
+        self.syncer = Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let webhooks = harness
+                    .get_config(sms_core::service::CONFIG_WEBHOOK_URL)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|url| !url.trim().is_empty());
+                if webhooks {
+                    continue;
+                }
+                match harness.sync().await {
+                    Ok(report) => log::info!(
+                        "sync: {} status(es) read, {} send(s) of unknown outcome looked for, {} \
+                         unreadable",
+                        report.polled.len(),
+                        report.resolved.len(),
+                        report.failed.len()
+                    ),
+                    Err(e) => log::error!("could not sync delivery statuses: {e}"),
+                }
+            }
+        }));
     }
 
     /// Releases due held notices every `every` (replacing the schedule before).
@@ -128,6 +171,9 @@ impl WebhookServer {
         if let Some(releaser) = self.releaser.take() {
             releaser.abort();
         }
+        if let Some(syncer) = self.syncer.take() {
+            syncer.abort();
+        }
         self.task.abort();
         let _ = (&mut self.task).await;
     }
@@ -137,6 +183,9 @@ impl Drop for WebhookServer {
     fn drop(&mut self) {
         if let Some(releaser) = &self.releaser {
             releaser.abort();
+        }
+        if let Some(syncer) = &self.syncer {
+            syncer.abort();
         }
         self.task.abort();
     }

@@ -325,6 +325,32 @@ pub struct NewOutgoing<'a> {
     pub at_unix: i64,
 }
 
+/// A send of unknown outcome, with what it said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownRow {
+    /// Its audit row.
+    pub audit_id: i64,
+    /// The customer's number.
+    pub to: String,
+    /// The text.
+    pub body: String,
+    /// When it was sent, Unix seconds.
+    pub sent_at: i64,
+}
+
+/// How a send of unknown outcome turned out.
+#[derive(Debug, Clone, Copy)]
+pub struct SettledSend<'a> {
+    /// Twilio's SID, when it was sent.
+    pub message_sid: Option<&'a str>,
+    /// Twilio's status, or `failed`.
+    pub status: &'a str,
+    /// The error's kind when it was not sent (`network`: it never reached Twilio).
+    pub error_kind: Option<&'a str>,
+    /// What the reader of the log should know.
+    pub note: &'a str,
+}
+
 /// One customer's thread in the inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ThreadSummary {
@@ -873,6 +899,94 @@ impl HostStore {
             Ok(messages)
         };
         read().map_err(failed("read a thread"))
+    }
+
+    /// The sends Twilio accepted whose delivery status is not final yet (no callback, or one
+    /// below `delivered`/`undelivered`/`failed`), written at or after `since_unix`, oldest
+    /// first: (audit row, message SID).
+    pub fn pending_deliveries(&self, since_unix: i64) -> Result<Vec<(i64, String)>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<(i64, String)>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT a.id, a.message_sid FROM audit_log AS a
+                 LEFT JOIN deliveries AS d ON d.message_sid = a.message_sid
+                 WHERE a.message_sid IS NOT NULL AND (d.rank IS NULL OR d.rank < 6)
+                   AND a.at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch')
+                 ORDER BY a.id",
+            )?;
+            let rows = stmt.query_map([since_unix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        };
+        read().map_err(failed("read the sends awaiting a delivery status"))
+    }
+
+    /// The sends of unknown outcome (no SID, `outcome-unknown`) whose text the conversation
+    /// store still has, sent at or after `since_unix`, oldest first.
+    pub fn unknown_sends(&self, since_unix: i64) -> Result<Vec<UnknownRow>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<UnknownRow>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT a.id, o.number, o.body, o.at FROM audit_log AS a
+                 JOIN outgoing AS o ON o.audit_id = a.id
+                 WHERE a.error_kind = 'outcome-unknown' AND a.message_sid IS NULL
+                   AND o.body IS NOT NULL AND o.at >= ?1
+                 ORDER BY a.id",
+            )?;
+            let rows = stmt.query_map([since_unix], |r| {
+                Ok(UnknownRow {
+                    audit_id: r.get(0)?,
+                    to: r.get(1)?,
+                    body: r.get(2)?,
+                    sent_at: r.get(3)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(failed("read the sends of unknown outcome"))
+    }
+
+    /// Every message SID the audit log holds for sends to `number`.
+    pub fn known_sids(&self, number: &str) -> Result<Vec<String>, StorageError> {
+        let read = || -> rusqlite::Result<Vec<String>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT message_sid FROM audit_log
+                 WHERE recipient = ?1 AND message_sid IS NOT NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map([number], |r| r.get(0))?;
+            rows.collect()
+        };
+        read().map_err(failed("read the audit log"))
+    }
+
+    /// Settles a send of unknown outcome with what Twilio's list said: its SID and status,
+    /// or that it failed (`error_kind`), with a note for the reader of the log. Only a row
+    /// still of unknown outcome changes; returns whether this one did.
+    pub fn settle_unknown(&self, id: i64, settled: &SettledSend<'_>) -> Result<bool, StorageError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE audit_log SET message_sid = ?2, status = ?3, error_kind = ?4,
+                        twilio_code = NULL, note = ?5
+                 WHERE id = ?1 AND error_kind = 'outcome-unknown' AND message_sid IS NULL",
+                params![
+                    id,
+                    settled.message_sid,
+                    settled.status,
+                    settled.error_kind,
+                    settled.note
+                ],
+            )
+            .map_err(failed("settle a send of unknown outcome"))?;
+        Ok(changed > 0)
+    }
+
+    /// Notes on a row of unknown outcome why it is still unknown.
+    pub fn note_unknown(&self, id: i64, note: &str) -> Result<(), StorageError> {
+        self.conn
+            .execute(
+                "UPDATE audit_log SET note = ?2 WHERE id = ?1 AND error_kind = 'outcome-unknown'",
+                params![id, note],
+            )
+            .map_err(failed("note a send of unknown outcome"))?;
+        Ok(())
     }
 
     /// Removes the text of every message older than `before_unix` (the audit rows stay).

@@ -18,7 +18,7 @@ mod http;
 
 use exports::pos::sms::sms::Guest;
 use pos::sms::types as wit;
-use sms_core::{notify, phone, segments, service};
+use sms_core::{notify, phone, segments, service, sync};
 
 use crate::host::WitHost;
 
@@ -133,6 +133,26 @@ impl Guest for Plugin {
 
     fn classify_reply(body: String) -> Option<wit::ReplyClassification> {
         sms_core::webhook::classify::classify(&body).map(Into::into)
+    }
+
+    fn poll_delivery(message_sid: String) -> Result<wit::DeliveryUpdate, wit::Error> {
+        sync::poll_delivery(&WitHost, &message_sid)
+            .map(Into::into)
+            .map_err(Into::into)
+    }
+
+    fn resolve_unknown(send: wit::UnknownSend) -> Result<wit::UnknownResolution, wit::Error> {
+        let send = sync::UnknownSend {
+            to: send.to,
+            body: send.body,
+            sent_at: i64::try_from(send.sent_at).unwrap_or(i64::MAX),
+            known_sids: send.known_sids,
+        };
+        Ok(match sync::resolve_unknown(&WitHost, &send)? {
+            sync::Resolution::Sent(receipt) => wit::UnknownResolution::Sent(receipt.into()),
+            sync::Resolution::NotSent => wit::UnknownResolution::NotSent,
+            sync::Resolution::StillUnknown(why) => wit::UnknownResolution::StillUnknown(why),
+        })
     }
 
     fn handle_webhook(r: wit::WebhookRequest) -> Result<wit::WebhookEvent, wit::Error> {

@@ -15,5 +15,6 @@ pub mod notify;
 pub mod phone;
 pub mod segments;
 pub mod service;
+pub mod sync;
 pub mod twilio;
 pub mod webhook;

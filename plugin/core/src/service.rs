@@ -298,7 +298,7 @@ fn not_processed(error: &Error) -> bool {
 /// is Twilio's `Retry-After`, or [`DEFAULT_BACKOFF`] without one; when the waits would add up
 /// to more than [`MAX_TOTAL_WAIT`], the last error is returned without waiting. A request
 /// that got no answer is never repeated here: `transport` says what that means.
-fn with_retries<T>(
+pub(crate) fn with_retries<T>(
     host: &impl Host,
     request: &HttpRequest,
     transport: impl Fn(TransportError) -> Error,
@@ -405,7 +405,7 @@ fn quiet_hours_now(host: &impl Host, to: &str) -> Result<Option<QuietHoursDetail
     })
 }
 
-fn stored(host: &impl Host) -> Option<StoredConnection> {
+pub(crate) fn stored(host: &impl Host) -> Option<StoredConnection> {
     host.get_secret(SECRET_NAME)
         .as_deref()
         .and_then(StoredConnection::from_secret)
@@ -1960,6 +1960,160 @@ mod tests {
             panic!("a reply")
         };
         assert_eq!(r.linked_event.as_deref(), Some("appointment-77"));
+    }
+
+    const SM_A: &str = "SM00000000000000000000000000000a01";
+    const SM_B: &str = "SM00000000000000000000000000000b02";
+
+    fn message_json(sid: &str, body: &str, status: &str, error: &str) -> String {
+        format!(
+            r#"{{"sid":"{sid}","to":"+15551234567","from":"+15005550006","body":"{body}","status":"{status}","error_code":{error},"num_segments":"1"}}"#
+        )
+    }
+
+    #[test]
+    fn a_poll_records_the_status_as_a_callback_would() {
+        let host = FakeHost::connected();
+        host.answer_with(200, &message_json(SM_A, "hi", "undelivered", "30006"));
+        let record = crate::sync::poll_delivery(&host, SM_A).unwrap();
+        assert_eq!(
+            record,
+            DeliveryRecord {
+                message_sid: SM_A.into(),
+                status: "undelivered".into(),
+                rank: 6,
+                error_code: Some(30006),
+                reason: webhook::delivery_error_reason(30006).map(str::to_string),
+            }
+        );
+        assert_eq!(*host.deliveries.borrow(), [record]);
+        let request = host.requests.borrow()[0].clone();
+        assert_eq!(
+            (request.method, request.url.as_str()),
+            (
+                twilio::Method::Get,
+                "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages/SM00000000000000000000000000000a01.json"
+            )
+        );
+        // A SID that is not one never reaches a URL.
+        let e = crate::sync::poll_delivery(&host, "SM1/../../x").unwrap_err();
+        assert_eq!(e.kind(), "other");
+        assert_eq!(host.requests.borrow().len(), 1);
+        // 429 is honoured like any request; a poll with no answer is a network error.
+        host.script(&[(429, &[("Retry-After", "2")], "{}")]);
+        crate::sync::poll_delivery(&host, SM_A).unwrap();
+        assert_eq!(*host.sleeps.borrow(), [Duration::from_secs(2)]);
+        *host.answer.borrow_mut() = Some(Err(TransportError::NoAnswer("timed out".into())));
+        assert_eq!(
+            crate::sync::poll_delivery(&host, SM_A).unwrap_err(),
+            Error::Network("timed out".into())
+        );
+    }
+
+    fn unknown(body: &str) -> crate::sync::UnknownSend {
+        crate::sync::UnknownSend {
+            to: "+15551234567".into(),
+            body: body.into(),
+            sent_at: 1_796_144_400, // 2026-12-01T17:00:00Z
+            known_sids: vec![SM_B.into()],
+        }
+    }
+
+    fn page(messages: &[String], next: Option<&str>) -> String {
+        let next = next.map_or("null".to_string(), |n| format!("\"{n}\""));
+        format!(
+            r#"{{"messages":[{}],"next_page_uri":{next}}}"#,
+            messages.join(",")
+        )
+    }
+
+    #[test]
+    fn a_send_of_unknown_outcome_is_found_in_the_list_or_not() {
+        use crate::sync::{Resolution, resolve_unknown};
+        let host = FakeHost::connected();
+        let next = "/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json?To=%2B15551234567&PageToken=1";
+        host.script(&[
+            (
+                200,
+                &[],
+                &page(
+                    &[message_json(
+                        SM_B,
+                        "Your ring is ready",
+                        "delivered",
+                        "null",
+                    )],
+                    Some(next),
+                ),
+            ),
+            (
+                200,
+                &[],
+                &page(
+                    &[message_json(SM_A, "Your ring is ready", "sent", "null")],
+                    None,
+                ),
+            ),
+        ]);
+        assert_eq!(
+            resolve_unknown(&host, &unknown("Your ring is ready")).unwrap(),
+            Resolution::Sent(Receipt {
+                sid: SM_A.into(),
+                to: "+15551234567".into(),
+                status: "sent".into(),
+                segments: 1,
+            })
+        );
+        let urls: Vec<String> = host
+            .requests
+            .borrow()
+            .iter()
+            .map(|r| r.url.clone())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json?To=%2B15551234567&From=%2B15005550006&DateSent%3E=2026-11-30&DateSent%3C=2026-12-02&PageSize=50".to_string(),
+                format!("https://api.twilio.com{next}"),
+            ]
+        );
+        // Nothing with that text: it was not sent.
+        host.answer_with(
+            200,
+            &page(
+                &[message_json(SM_B, "Your ring is ready", "sent", "null")],
+                None,
+            ),
+        );
+        assert_eq!(
+            resolve_unknown(&host, &unknown("Your ring is ready")).unwrap(),
+            Resolution::NotSent
+        );
+        // Two unknown ones with the same text: no guessing.
+        host.answer_with(
+            200,
+            &page(
+                &[
+                    message_json(SM_A, "Same", "sent", "null"),
+                    message_json("SM00000000000000000000000000000c03", "Same", "sent", "null"),
+                ],
+                None,
+            ),
+        );
+        let Resolution::StillUnknown(why) = resolve_unknown(&host, &unknown("Same")).unwrap()
+        else {
+            panic!("expected still unknown")
+        };
+        assert!(
+            why.starts_with("2 messages with this text went to +15551234567"),
+            "{why}"
+        );
+        // A next page somewhere else is not followed.
+        host.answer_with(200, &page(&[], Some("https://evil.example/x")));
+        assert_eq!(
+            resolve_unknown(&host, &unknown("x")).unwrap(),
+            Resolution::NotSent
+        );
     }
 
     #[test]

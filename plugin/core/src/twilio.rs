@@ -115,6 +115,158 @@ pub fn send_message_request(
     }
 }
 
+/// Whether `sid` is a message SID (`SM` or `MM` and 32 hex digits), safe to put in a path.
+pub fn is_message_sid(sid: &str) -> bool {
+    sid.len() == 34
+        && (sid.starts_with("SM") || sid.starts_with("MM"))
+        && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json`: one message as it
+/// stands now. `message_sid` must pass [`is_message_sid`].
+pub fn fetch_message_request(credentials: &Credentials, message_sid: &str) -> HttpRequest {
+    HttpRequest {
+        method: Method::Get,
+        url: format!(
+            "{API_BASE}/2010-04-01/Accounts/{}/Messages/{message_sid}.json",
+            credentials.account_sid
+        ),
+        headers: common_headers(credentials),
+        body: Vec::new(),
+    }
+}
+
+/// `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` filtered to the messages to `to`
+/// from the store's number (a Messaging Service picks its number, so none is named then),
+/// sent on or after `first_day` and on or before `last_day` (UTC days, `YYYY-MM-DD`), fifty
+/// a page.
+pub fn list_messages_request(
+    credentials: &Credentials,
+    to: &str,
+    first_day: &str,
+    last_day: &str,
+) -> HttpRequest {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("To", to);
+    if let Sender::Number(from) = &credentials.sender {
+        query.append_pair("From", from);
+    }
+    query.extend_pairs([
+        ("DateSent>", first_day),
+        ("DateSent<", last_day),
+        ("PageSize", "50"),
+    ]);
+    HttpRequest {
+        method: Method::Get,
+        url: format!(
+            "{API_BASE}/2010-04-01/Accounts/{}/Messages.json?{}",
+            credentials.account_sid,
+            query.finish()
+        ),
+        headers: common_headers(credentials),
+        body: Vec::new(),
+    }
+}
+
+/// The next page of a list, from the page's `next_page_uri` (a path on Twilio's API), or
+/// `None` when that is not a path of this account's message list.
+pub fn next_page_request(credentials: &Credentials, next_page_uri: &str) -> Option<HttpRequest> {
+    let own = format!(
+        "/2010-04-01/Accounts/{}/Messages.json?",
+        credentials.account_sid
+    );
+    next_page_uri.starts_with(&own).then(|| HttpRequest {
+        method: Method::Get,
+        url: format!("{API_BASE}{next_page_uri}"),
+        headers: common_headers(credentials),
+        body: Vec::new(),
+    })
+}
+
+/// The parts of a Message resource that reading messages back uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Message {
+    /// `SM…`
+    pub sid: String,
+    /// The recipient.
+    #[serde(default)]
+    pub to: String,
+    /// The sender number Twilio used.
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub from: String,
+    /// The text (Twilio may have redacted it).
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub body: String,
+    /// `queued`, `sent`, `delivered`, `undelivered`, `failed`, …
+    #[serde(default)]
+    pub status: String,
+    /// The delivery error, for `undelivered` and `failed`.
+    #[serde(default, deserialize_with = "optional_code")]
+    pub error_code: Option<u32>,
+    /// Twilio's `num_segments`.
+    #[serde(default, rename = "num_segments", deserialize_with = "segment_count")]
+    pub segments: u32,
+}
+
+/// One page of a message list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MessagePage {
+    /// The messages, newest first.
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    /// Where the next page is, when there is one.
+    #[serde(default)]
+    pub next_page_uri: Option<String>,
+}
+
+/// `null` reads as empty text.
+fn text_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// An error code as a number, a string of digits, or `null`.
+fn optional_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.is_empty() => Ok(None),
+        Some(Value::String(text)) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom("field `error_code` is not a code")),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| D::Error::custom("field `error_code` is not a code")),
+        Some(_) => Err(D::Error::custom("field `error_code` is not a code")),
+    }
+}
+
+/// Parses the answer to [`fetch_message_request`].
+pub fn parse_message_response(response: &HttpResponse) -> Result<Message, Error> {
+    read_back(response, "a Message")
+}
+
+/// Parses a page of [`list_messages_request`].
+pub fn parse_message_page(response: &HttpResponse) -> Result<MessagePage, Error> {
+    read_back(response, "a list of messages")
+}
+
+/// A read's answer: `T` on 200, Twilio's error otherwise (503: not processed).
+fn read_back<T: DeserializeOwned>(response: &HttpResponse, what: &str) -> Result<T, Error> {
+    if response.status == 503 {
+        return Err(unavailable(response));
+    }
+    if response.status != 200 {
+        return Err(parse_error(response));
+    }
+    object::<T>(&response.body).map_err(|e| {
+        Error::Other(format!(
+            "Twilio answered with something that is not {what} ({e})"
+        ))
+    })
+}
+
 /// The parts of Twilio's Account resource the plugin uses.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Account {
