@@ -1763,6 +1763,34 @@ async fn inbox_and_thread_through_the_cli() {
         "{}",
         run.stdout
     );
+    // A reply comes in through the webhook (here straight into the same data directory) and
+    // the thread shows it after the text it answers.
+    let harness = pos_sms_host::Harness::open(crate::common::config_for(cli.dir.path(), &fake))
+        .expect("harness opens");
+    let reply = crate::common::signed_reply(
+        "https://pos.example.com/twilio",
+        "+12125550100",
+        SENDER,
+        "Can I pick it up Saturday?",
+        "SMsaturday",
+    );
+    harness.handle_webhook(reply).await.unwrap();
+    drop(harness);
+    let run = cli.run(&["inbox"]).await;
+    assert_eq!(
+        run.stdout,
+        format!(
+            "+12125550100  {DAYTIME_RFC3339}  them: “Can I pick it up Saturday?”  [1 unread]\n"
+        )
+    );
+    let run = cli.run(&["thread", "--number", "+12125550100"]).await;
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.last().copied(),
+        Some(format!("{DAYTIME_RFC3339}  them: “Can I pick it up Saturday?”  (new)").as_str())
+    );
+    assert_eq!(lines.len(), 3);
+
     let run = cli
         .run(&["--json", "config", "set", "message-retention-days", "0"])
         .await;
@@ -1770,5 +1798,65 @@ async fn inbox_and_thread_through_the_cli() {
     assert_eq!(
         run.json()["error"]["message"],
         "message-retention-days is a whole number of days above 0 (365 keeps a year), not '0'"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_through_the_cli_says_delivered_and_settles_an_unknown_send() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    // The system clock: Twilio's list filters by the day a message was really sent.
+    let now: &[(&str, Option<&str>)] = &[("HOST_HARNESS_NOW", None)];
+    cli.run_with(&json_args(&connect_args(SID)), now, None)
+        .await
+        .expect_code(0);
+    cli.run_with(
+        &["config", "set", "sync-requests-per-second", "100"],
+        now,
+        None,
+    )
+    .await
+    .expect_code(0);
+    let send = [
+        "--json",
+        "send",
+        "--to",
+        "(212) 555-0100",
+        "--body",
+        "Your ring is ready",
+        "--override-quiet-hours",
+    ];
+    let sent = cli.run_with(&send, now, None).await;
+    sent.expect_code(0);
+    let sid = sent.json()["sid"].clone();
+    // The next send's answer never comes, and Twilio never created it.
+    fake.push_faults([fake_twilio::Fault::CloseMidResponse]);
+    let lost = cli
+        .run_with(&send, &[("HOST_HARNESS_NOW", None)], None)
+        .await;
+    lost.expect_code(1);
+    let message = lost.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.ends_with(
+            "Do not send it again yet: run `host-harness sync`, which asks Twilio whether it \
+             has it."
+        ),
+        "{message}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let run = cli.run_with(&["--json", "sync"], now, None).await;
+    run.expect_code(0);
+    assert_eq!(
+        run.json_lines(),
+        [
+            json!({"audit_id": 2, "to": "+12125550100", "outcome": "not-sent"}),
+            json!({"sid": sid, "status": "delivered", "error_code": null, "reason": null}),
+        ]
+    );
+    let run = cli.run_with(&["sync"], now, None).await;
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "Nothing to sync: every recent text has its final status.\n"
     );
 }

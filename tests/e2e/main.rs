@@ -14,4 +14,5 @@ mod library;
 mod notices;
 mod packages;
 mod secrets;
+mod sync;
 mod webhooks;
