@@ -206,3 +206,71 @@ async fn a_send_twilio_never_created_is_marked_not_sent() {
     // Settled: a second sync leaves it alone.
     assert_eq!(w.harness.sync().await.unwrap().resolved, []);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notice_of_unknown_outcome_is_settled_so_its_event_texts_once() {
+    use pos_sms_host::types::{NoticeEvent, NoticeKind};
+    let w = sync_world().await;
+    // 17:00 UTC (daytime in New York) on the system's clock is not guaranteed: send to a
+    // number with no known zone (area code 500), which quiet hours leave alone.
+    let notice = NoticeEvent {
+        event_id: "repair-5".into(),
+        to: "+15005550100".into(),
+        customer_first_name: "Sam".into(),
+        notice: NoticeKind::RepairReady("ring".into()),
+        user: "automation".into(),
+    };
+    w.fake.push_faults([Fault::StallAfterCreate]);
+    let e = plugin_error(w.harness.notify(notice.clone()).await.unwrap_err());
+    assert_eq!(e.kind(), "outcome-unknown");
+    // Until it is known, the event is not sent again.
+    let e = plugin_error(w.harness.notify(notice.clone()).await.unwrap_err());
+    assert_eq!(e.kind(), "outcome-unknown");
+    assert_eq!(w.fake.messages().len(), 1);
+    let report = w.harness.sync().await.unwrap();
+    let Resolved::Sent(receipt) = &report.resolved[0].outcome else {
+        panic!("expected it found: {:?}", report.resolved)
+    };
+    // Now the event is known as sent: a repeat returns that text's receipt and sends nothing.
+    let again = sent(w.harness.notify(notice).await.unwrap());
+    assert!(again.duplicate);
+    assert_eq!(again.receipt.sid, receipt.sid);
+    assert_eq!(w.fake.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_syncs_on_its_own_when_there_is_no_webhook_url() {
+    use pos_sms_host::serve::WebhookServer;
+    let w = sync_world().await;
+    let sent = w
+        .harness
+        .send(text("+12125550100", "Your ring is ready"))
+        .await
+        .unwrap();
+    let harness = std::sync::Arc::new(
+        Harness::open({
+            let mut config = config_for(w.dir.path(), &w.fake);
+            config.clock = std::sync::Arc::new(SystemClock);
+            config
+        })
+        .unwrap(),
+    );
+    let mut server = WebhookServer::start(harness, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .unwrap();
+    server.sync_every(Duration::from_millis(300));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = w.harness.audit(1).unwrap().remove(0);
+        if row.delivery.as_ref().map(|d| d.status.as_str()) == Some("delivered") {
+            assert_eq!(row.entry.message_sid.as_deref(), Some(sent.sid.as_str()));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve never synced: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.shutdown().await;
+}

@@ -472,6 +472,16 @@ impl Harness {
                             note: &note,
                         },
                     )?;
+                    // The notice was sent: a repeat of its event gets this receipt.
+                    if let Some(key) = &row.notice_key {
+                        let sent = (
+                            receipt.sid.as_str(),
+                            receipt.to.as_str(),
+                            receipt.status.as_str(),
+                            receipt.segments,
+                        );
+                        db.finish_notice(key, Some(sent))?;
+                    }
                     Resolved::Sent(receipt.clone())
                 }
                 types::UnknownResolution::NotSent => {
@@ -485,6 +495,10 @@ impl Harness {
                                    nothing was sent and it is safe to send again",
                         },
                     )?;
+                    // The notice was not sent: its event may be tried again.
+                    if let Some(key) = &row.notice_key {
+                        db.finish_notice(key, None)?;
+                    }
                     Resolved::NotSent
                 }
                 types::UnknownResolution::StillUnknown(why) => {

@@ -286,6 +286,7 @@ impl host::Host for HostState {
                 sender: &m.sender,
                 body: &m.body,
                 event_id: m.event_id.as_deref(),
+                notice_key: m.notice_key.as_deref(),
                 at_unix,
             })
             .map_err(|e| store_failed("keep a text in its thread", e))

@@ -256,6 +256,7 @@ const MIGRATIONS: [&str; 2] = [
          sender   TEXT NOT NULL,
          body     TEXT,
          event_id TEXT,
+         notice_key TEXT,
          at       INTEGER NOT NULL
      );
      CREATE INDEX outgoing_by_number ON outgoing (number, at);
@@ -321,6 +322,8 @@ pub struct NewOutgoing<'a> {
     pub body: &'a str,
     /// The notice's event id.
     pub event_id: Option<&'a str>,
+    /// The notice's idempotency key.
+    pub notice_key: Option<&'a str>,
     /// When, Unix seconds by the harness clock.
     pub at_unix: i64,
 }
@@ -336,6 +339,8 @@ pub struct UnknownRow {
     pub body: String,
     /// When it was sent, Unix seconds.
     pub sent_at: i64,
+    /// The notice's idempotency key, for an automated notice (its claim is settled too).
+    pub notice_key: Option<String>,
 }
 
 /// How a send of unknown outcome turned out.
@@ -808,12 +813,21 @@ impl HostStore {
     pub fn record_outgoing(&self, o: &NewOutgoing<'_>) -> Result<(), StorageError> {
         self.conn
             .execute(
-                "INSERT INTO outgoing (audit_id, number, sender, body, event_id, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO outgoing (audit_id, number, sender, body, event_id, notice_key, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(audit_id) DO UPDATE SET number = excluded.number,
                      sender = excluded.sender, body = excluded.body,
-                     event_id = excluded.event_id, at = excluded.at",
-                params![o.audit_id, o.to, o.sender, o.body, o.event_id, o.at_unix],
+                     event_id = excluded.event_id, notice_key = excluded.notice_key,
+                     at = excluded.at",
+                params![
+                    o.audit_id,
+                    o.to,
+                    o.sender,
+                    o.body,
+                    o.event_id,
+                    o.notice_key,
+                    o.at_unix
+                ],
             )
             .map_err(failed("keep a text in its thread"))?;
         Ok(())
@@ -924,7 +938,7 @@ impl HostStore {
     pub fn unknown_sends(&self, since_unix: i64) -> Result<Vec<UnknownRow>, StorageError> {
         let read = || -> rusqlite::Result<Vec<UnknownRow>> {
             let mut stmt = self.conn.prepare(
-                "SELECT a.id, o.number, o.body, o.at FROM audit_log AS a
+                "SELECT a.id, o.number, o.body, o.at, o.notice_key FROM audit_log AS a
                  JOIN outgoing AS o ON o.audit_id = a.id
                  WHERE a.error_kind = 'outcome-unknown' AND a.message_sid IS NULL
                    AND o.body IS NOT NULL AND o.at >= ?1
@@ -936,6 +950,7 @@ impl HostStore {
                     to: r.get(1)?,
                     body: r.get(2)?,
                     sent_at: r.get(3)?,
+                    notice_key: r.get(4)?,
                 })
             })?;
             rows.collect()
@@ -1926,6 +1941,7 @@ mod tests {
                     sender: "+15005550006",
                     body,
                     event_id: event,
+                    notice_key: None,
                     at_unix: at,
                 })
                 .unwrap();

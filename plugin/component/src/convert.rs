@@ -230,6 +230,7 @@ impl From<service::OutgoingRecord> for wit::OutgoingMessage {
             sender: m.sender,
             body: m.body,
             event_id: m.event_id,
+            notice_key: m.notice_key,
         }
     }
 }

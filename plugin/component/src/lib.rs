@@ -48,7 +48,7 @@ impl Guest for Plugin {
             } else {
                 service::QuietHoursRule::Enforce
             },
-            event_id: None,
+            notice: None,
         };
         service::send_with(
             &WitHost,

@@ -83,9 +83,9 @@ pub struct SendOptions<'a> {
     pub purpose: Purpose,
     /// How quiet hours apply.
     pub quiet_hours: QuietHoursRule,
-    /// The notice's event id, for an automated notice (kept with the text, so a reply can be
-    /// linked to it).
-    pub event_id: Option<&'a str>,
+    /// The notice's event id and idempotency key, for an automated notice (kept with the
+    /// text, so a reply can be linked to it and the claim settled later).
+    pub notice: Option<(&'a str, &'a str)>,
 }
 
 /// A text being sent, for the customer's thread in the host's conversation store.
@@ -101,6 +101,8 @@ pub struct OutgoingRecord {
     pub body: String,
     /// The notice's event id, for an automated notice.
     pub event_id: Option<String>,
+    /// The notice's idempotency key.
+    pub notice_key: Option<String>,
 }
 
 /// How a number came to be on the stop list.
@@ -484,7 +486,7 @@ pub fn send(
             AuditAction::Test | AuditAction::OptOutConfirmation => QuietHoursRule::Exempt,
             AuditAction::Send | AuditAction::Notify => QuietHoursRule::Enforce,
         },
-        event_id: None,
+        notice: None,
     };
     send_with(host, action, to, body, user, options)
 }
@@ -629,7 +631,8 @@ fn attempt(
         to: to.clone(),
         sender: connection.credentials.sender.as_str().to_string(),
         body: text.to_string(),
-        event_id: options.event_id.map(str::to_string),
+        event_id: options.notice.map(|(event, _)| event.to_string()),
+        notice_key: options.notice.map(|(_, key)| key.to_string()),
     })
     .map_err(|e| {
         Error::Other(format!(
@@ -850,7 +853,7 @@ pub fn notify(
     let options = SendOptions {
         purpose: Purpose::Transactional,
         quiet_hours: QuietHoursRule::Enforce,
-        event_id: Some(event_id),
+        notice: Some((event_id, &key)),
     };
     let result = send_with(host, AuditAction::Notify, to, &rendered.text, user, options);
     let settled = match &result {
@@ -1799,7 +1802,7 @@ mod tests {
     const MARKETING: SendOptions = SendOptions {
         purpose: Purpose::Marketing,
         quiet_hours: QuietHoursRule::Enforce,
-        event_id: None,
+        notice: None,
     };
 
     #[test]
@@ -1864,7 +1867,7 @@ mod tests {
         let overridden = SendOptions {
             purpose: Purpose::Transactional,
             quiet_hours: QuietHoursRule::Override,
-            event_id: None,
+            notice: None,
         };
         send_with(
             &host,
@@ -1933,6 +1936,7 @@ mod tests {
                 sender: "+15005550006".into(),
                 body: "Hi Sam, your ring is ready for pickup at Gems & Co. See you soon!".into(),
                 event_id: Some("r-9".into()),
+                notice_key: Some("repair-ready:r-9".into()),
             }]
         );
         // The audit row was pending, and the thread had the text, when the request left.
