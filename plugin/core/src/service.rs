@@ -2121,6 +2121,23 @@ mod tests {
     }
 
     #[test]
+    fn a_list_too_long_to_read_stays_unknown() {
+        use crate::sync::{MAX_PAGES, Resolution, resolve_unknown};
+        let host = FakeHost::connected();
+        let next =
+            "/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json?PageToken=n";
+        host.answer_with(200, &page(&[], Some(next)));
+        let Resolution::StillUnknown(why) = resolve_unknown(&host, &unknown("x")).unwrap() else {
+            panic!("expected still unknown")
+        };
+        assert!(
+            why.starts_with("more than 500 messages went to +15551234567"),
+            "{why}"
+        );
+        assert_eq!(host.requests.borrow().len(), MAX_PAGES);
+    }
+
+    #[test]
     fn a_broken_quiet_hours_setting_sends_nothing() {
         let mut host = FakeHost::connected();
         host.answer_with(201, QUEUED);

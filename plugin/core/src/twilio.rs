@@ -457,6 +457,43 @@ fn describe_body(response: &HttpResponse) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_message_sids_go_into_a_path() {
+        let hex = "0123456789abcdef0123456789ABCDEF";
+        assert!(is_message_sid(&format!("SM{hex}")));
+        assert!(is_message_sid(&format!("MM{hex}")));
+        for bad in [
+            format!("AC{hex}"),
+            format!("SM{}", &hex[1..]),
+            format!("SM{hex}0"),
+            format!("SM{}g", &hex[1..]),
+            format!("SM{}/", &hex[1..]),
+            String::new(),
+        ] {
+            assert!(!is_message_sid(&bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_messages_error_code_is_a_number_a_string_or_nothing() {
+        let read = |code: &str| {
+            parse_message_response(&HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: format!(r#"{{"sid":"SM1","status":"failed","error_code":{code}}}"#)
+                    .into_bytes(),
+            })
+            .map(|m| m.error_code)
+        };
+        assert_eq!(read("30006"), Ok(Some(30006)));
+        assert_eq!(read(r#""30007""#), Ok(Some(30007)));
+        assert_eq!(read(r#""""#), Ok(None));
+        assert_eq!(read("null"), Ok(None));
+        for bad in [r#""abc""#, "-1", "true", "4294967296"] {
+            assert_eq!(read(bad).unwrap_err().kind(), "other", "{bad}");
+        }
+    }
     use crate::credentials::Auth;
 
     fn creds(sender: &str) -> Credentials {
