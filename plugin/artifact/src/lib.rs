@@ -7,3 +7,21 @@
 
 /// The component's bytes.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sms_plugin.wasm"));
+
+/// The most the released component may weigh: a POS downloads it once per store.
+pub const SIZE_BUDGET: usize = 512 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_component_stays_within_its_size_budget() {
+        assert!(
+            COMPONENT.len() <= SIZE_BUDGET,
+            "the component is {} bytes, over its budget of {SIZE_BUDGET}: look for a dependency \
+             pulled in by a new call (jiff's Display for its errors alone is about 100 KB)",
+            COMPONENT.len()
+        );
+    }
+}
