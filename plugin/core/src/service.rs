@@ -2121,6 +2121,66 @@ mod tests {
     }
 
     #[test]
+    fn a_message_twilio_has_not_sent_yet_is_found_without_a_date() {
+        use crate::sync::{Resolution, resolve_unknown};
+        let host = FakeHost::connected();
+        host.script(&[
+            (200, &[], &page(&[], None)),
+            (
+                200,
+                &[],
+                &page(
+                    &[
+                        // Outside the days looked at, and delivered: another, older text.
+                        message_json(
+                            "SM00000000000000000000000000000d04",
+                            "Your ring is ready",
+                            "delivered",
+                            "null",
+                        ),
+                        message_json(SM_A, "Your ring is ready", "queued", "null"),
+                    ],
+                    None,
+                ),
+            ),
+        ]);
+        assert_eq!(
+            resolve_unknown(&host, &unknown("Your ring is ready")).unwrap(),
+            Resolution::Sent(Receipt {
+                sid: SM_A.into(),
+                to: "+15551234567".into(),
+                status: "queued".into(),
+                segments: 1,
+            })
+        );
+        assert_eq!(
+            host.requests.borrow()[1].url,
+            "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json?To=%2B15551234567&From=%2B15005550006&PageSize=50"
+        );
+        // Only messages not sent yet count there.
+        host.script(&[
+            (200, &[], &page(&[], None)),
+            (
+                200,
+                &[],
+                &page(
+                    &[message_json(
+                        SM_A,
+                        "Your ring is ready",
+                        "delivered",
+                        "null",
+                    )],
+                    None,
+                ),
+            ),
+        ]);
+        assert_eq!(
+            resolve_unknown(&host, &unknown("Your ring is ready")).unwrap(),
+            Resolution::NotSent
+        );
+    }
+
+    #[test]
     fn a_list_too_long_to_read_stays_unknown() {
         use crate::sync::{MAX_PAGES, Resolution, resolve_unknown};
         let host = FakeHost::connected();

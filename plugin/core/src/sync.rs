@@ -13,6 +13,9 @@ use super::service::{self, DeliveryRecord, Host, TransportError};
 use super::twilio::{self, Receipt};
 use super::webhook::{DeliveryStatus, delivery_error_reason};
 
+/// Statuses of a message Twilio holds but has not handed to a carrier yet.
+const NOT_SENT_YET: [&str; 5] = ["accepted", "scheduled", "queued", "sending", "receiving"];
+
 /// At most this many pages (of fifty) are read to resolve one send.
 pub const MAX_PAGES: usize = 10;
 
@@ -96,8 +99,9 @@ fn utc_day(unix: i64) -> Result<String, Error> {
 }
 
 /// Lists the account's messages to the send's number from the store's sender, sent from the
-/// day before the send to the day after, and looks for its text among those no other send
-/// owns. One match: it was sent. None: it was not. More: it cannot be told which.
+/// day before the send to the day after (and, when none matches, the newest ones not sent
+/// yet, which have no date sent), and looks for its text among those no other send owns.
+/// One match: it was sent. None: it was not. More: it cannot be told which.
 pub fn resolve_unknown(host: &impl Host, send: &UnknownSend) -> Result<Resolution, Error> {
     let connection = service::stored(host).ok_or(Error::NotConnected)?;
     let first_day = utc_day(send.sent_at.saturating_sub(86_400))?;
@@ -128,6 +132,18 @@ pub fn resolve_unknown(host: &impl Host, send: &UnknownSend) -> Result<Resolutio
             .next_page_uri
             .as_deref()
             .and_then(|uri| twilio::next_page_request(&connection.credentials, uri));
+    }
+    if matches.is_empty() {
+        // A message Twilio accepted but has not sent yet has no date sent, so the filter above
+        // cannot see it: look among the newest messages to the number for one still waiting.
+        let recent = twilio::list_recent_messages_request(&connection.credentials, &send.to);
+        let page = service::with_retries(host, &recent, get_failed, twilio::parse_message_page)?;
+        matches.extend(page.messages.into_iter().filter(|m| {
+            NOT_SENT_YET.contains(&m.status.as_str())
+                && m.body == send.body
+                && m.to == send.to
+                && !send.known_sids.contains(&m.sid)
+        }));
     }
     Ok(match matches.len() {
         0 => Resolution::NotSent,

@@ -168,6 +168,28 @@ pub fn list_messages_request(
     }
 }
 
+/// `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` filtered to the messages to `to`
+/// from the store's number with no date: the newest fifty, including those not sent yet
+/// (which have no date sent, so a `DateSent` filter leaves them out).
+pub fn list_recent_messages_request(credentials: &Credentials, to: &str) -> HttpRequest {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("To", to);
+    if let Sender::Number(from) = &credentials.sender {
+        query.append_pair("From", from);
+    }
+    query.append_pair("PageSize", "50");
+    HttpRequest {
+        method: Method::Get,
+        url: format!(
+            "{API_BASE}/2010-04-01/Accounts/{}/Messages.json?{}",
+            credentials.account_sid,
+            query.finish()
+        ),
+        headers: common_headers(credentials),
+        body: Vec::new(),
+    }
+}
+
 /// The next page of a list, from the page's `next_page_uri` (a path on Twilio's API), or
 /// `None` when that is not a path of this account's message list.
 pub fn next_page_request(credentials: &Credentials, next_page_uri: &str) -> Option<HttpRequest> {
