@@ -331,6 +331,15 @@ pub(crate) fn with_retries<T>(
     }
 }
 
+/// A GET's transport failure. A GET changes nothing at Twilio: whether or not it arrived,
+/// trying again is safe, so no answer is a network error, never an unknown outcome.
+pub(crate) fn read_failed(e: TransportError) -> Error {
+    match e {
+        TransportError::Denied(d) => Error::DeniedByHost(d),
+        TransportError::NotSent(d) | TransportError::NoAnswer(d) => Error::Network(d),
+    }
+}
+
 /// The account `connect` proved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectedAccount {
@@ -425,11 +434,7 @@ pub fn connect(
     let account = with_retries(
         host,
         &twilio::fetch_account_request(&credentials),
-        |e| match e {
-            TransportError::Denied(d) => Error::DeniedByHost(d),
-            // A GET changes nothing at Twilio: whether or not it arrived, trying again is safe.
-            TransportError::NotSent(d) | TransportError::NoAnswer(d) => Error::Network(d),
-        },
+        read_failed,
         twilio::parse_account_response,
     )?;
     let connection = StoredConnection {

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::error::Error;
-use super::service::{self, DeliveryRecord, Host, TransportError};
+use super::service::{self, DeliveryRecord, Host};
 use super::twilio::{self, Receipt};
 use super::webhook::{DeliveryStatus, delivery_error_reason};
 
@@ -43,11 +43,12 @@ pub struct UnknownSend {
     pub known_sids: Vec<String>,
 }
 
-/// A GET's transport failure: nothing changed at Twilio, whether or not it arrived.
-fn get_failed(e: TransportError) -> Error {
-    match e {
-        TransportError::Denied(d) => Error::DeniedByHost(d),
-        TransportError::NotSent(d) | TransportError::NoAnswer(d) => Error::Network(d),
+impl UnknownSend {
+    /// Whether `message` could be this send: same number, same text, and no other send's.
+    fn could_be(&self, message: &twilio::Message) -> bool {
+        message.body == self.body
+            && message.to == self.to
+            && !self.known_sids.contains(&message.sid)
     }
 }
 
@@ -62,8 +63,12 @@ pub fn poll_delivery(host: &impl Host, message_sid: &str) -> Result<DeliveryReco
         )));
     }
     let request = twilio::fetch_message_request(&connection.credentials, message_sid);
-    let message =
-        service::with_retries(host, &request, get_failed, twilio::parse_message_response)?;
+    let message = service::with_retries(
+        host,
+        &request,
+        service::read_failed,
+        twilio::parse_message_response,
+    )?;
     let status = DeliveryStatus::parse(&message.status);
     let record = DeliveryRecord {
         message_sid: message.sid,
@@ -124,10 +129,13 @@ pub fn resolve_unknown(host: &impl Host, send: &UnknownSend) -> Result<Resolutio
             )));
         }
         pages += 1;
-        let page = service::with_retries(host, &this, get_failed, twilio::parse_message_page)?;
-        matches.extend(page.messages.into_iter().filter(|m| {
-            m.body == send.body && m.to == send.to && !send.known_sids.contains(&m.sid)
-        }));
+        let page = service::with_retries(
+            host,
+            &this,
+            service::read_failed,
+            twilio::parse_message_page,
+        )?;
+        matches.extend(page.messages.into_iter().filter(|m| send.could_be(m)));
         request = page
             .next_page_uri
             .as_deref()
@@ -137,13 +145,17 @@ pub fn resolve_unknown(host: &impl Host, send: &UnknownSend) -> Result<Resolutio
         // A message Twilio accepted but has not sent yet has no date sent, so the filter above
         // cannot see it: look among the newest messages to the number for one still waiting.
         let recent = twilio::list_recent_messages_request(&connection.credentials, &send.to);
-        let page = service::with_retries(host, &recent, get_failed, twilio::parse_message_page)?;
-        matches.extend(page.messages.into_iter().filter(|m| {
-            NOT_SENT_YET.contains(&m.status.as_str())
-                && m.body == send.body
-                && m.to == send.to
-                && !send.known_sids.contains(&m.sid)
-        }));
+        let page = service::with_retries(
+            host,
+            &recent,
+            service::read_failed,
+            twilio::parse_message_page,
+        )?;
+        matches.extend(
+            page.messages
+                .into_iter()
+                .filter(|m| NOT_SENT_YET.contains(&m.status.as_str()) && send.could_be(m)),
+        );
     }
     Ok(match matches.len() {
         0 => Resolution::NotSent,

@@ -146,37 +146,27 @@ pub fn list_messages_request(
     first_day: &str,
     last_day: &str,
 ) -> HttpRequest {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("To", to);
-    if let Sender::Number(from) = &credentials.sender {
-        query.append_pair("From", from);
-    }
-    query.extend_pairs([
-        ("DateSent>", first_day),
-        ("DateSent<", last_day),
-        ("PageSize", "50"),
-    ]);
-    HttpRequest {
-        method: Method::Get,
-        url: format!(
-            "{API_BASE}/2010-04-01/Accounts/{}/Messages.json?{}",
-            credentials.account_sid,
-            query.finish()
-        ),
-        headers: common_headers(credentials),
-        body: Vec::new(),
-    }
+    list_request(
+        credentials,
+        to,
+        &[("DateSent>", first_day), ("DateSent<", last_day)],
+    )
 }
 
-/// `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` filtered to the messages to `to`
-/// from the store's number with no date: the newest fifty, including those not sent yet
-/// (which have no date sent, so a `DateSent` filter leaves them out).
+/// The same list with no date: the newest fifty messages to `to`, including those not sent
+/// yet (which have no date sent, so a `DateSent` filter leaves them out).
 pub fn list_recent_messages_request(credentials: &Credentials, to: &str) -> HttpRequest {
+    list_request(credentials, to, &[])
+}
+
+/// The message list to `to` from the store's number, with `filters`, fifty a page.
+fn list_request(credentials: &Credentials, to: &str, filters: &[(&str, &str)]) -> HttpRequest {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("To", to);
     if let Sender::Number(from) = &credentials.sender {
         query.append_pair("From", from);
     }
+    query.extend_pairs(filters);
     query.append_pair("PageSize", "50");
     HttpRequest {
         method: Method::Get,
