@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
+use pos_sms_host::Harness;
 use pos_sms_host::harness::Released;
+use pos_sms_host::imports::purpose_name;
 use pos_sms_host::storage::{ConsentRow, NewConsent};
-use pos_sms_host::{Harness, types};
 use serde_json::{Value, json};
 
 use crate::args::{ConsentAction, QueueAction};
@@ -146,14 +147,10 @@ pub async fn consent(harness: &Harness, action: ConsentAction, out: Out) -> Resu
             user,
             note,
         } => {
-            let name = match purpose(p) {
-                types::Purpose::Transactional => "transactional",
-                types::Purpose::Marketing => "marketing",
-            };
             let row = harness
                 .grant_consent(NewConsent {
                     number: &number,
-                    purpose: name,
+                    purpose: purpose_name(purpose(p)),
                     source: source.name(),
                     user: &user,
                     note: note.as_deref(),

@@ -761,17 +761,7 @@ macro_rules! call {
         match &$self.plugin {
             Instance::V0_2(p) => {
                 let r = p.pos_sms_sms().$call(&mut $self.store $(, $new)*).await;
-                match r.map_err(call_failed)? {
-                    Ok(v) => Ok(v),
-                    Err(e) => {
-                        let message = p
-                            .pos_sms_sms()
-                            .call_describe_error(&mut $self.store, &e)
-                            .await
-                            .map_err(call_failed)?;
-                        Err(plugin_error(&$self.denials, e, message))
-                    }
-                }
+                $self.settle_v0_2(r).await
             }
             Instance::V0_1(p) => {
                 let r = p.pos_sms_sms().$call(&mut $self.store $(, $old)*).await;

@@ -96,64 +96,60 @@ impl WebhookServer {
         Ok(server)
     }
 
+    /// Releases due held notices, and purges texts past their retention, every `every`
+    /// (replacing the schedule before).
+    pub fn release_held_every(&mut self, every: std::time::Duration) {
+        let harness = self.harness.clone();
+        replace(
+            &mut self.releaser,
+            periodic(every, false, move || {
+                let harness = harness.clone();
+                async move {
+                    match harness.release_due().await {
+                        Ok(released) if !released.is_empty() => {
+                            log::info!("released {} held notice(s)", released.len());
+                        }
+                        Ok(_) => {}
+                        Err(e) => log::error!("could not release the held notices: {e}"),
+                    }
+                    if let Err(e) = harness.purge_expired() {
+                        log::error!("could not purge texts past their retention: {e}");
+                    }
+                }
+            }),
+        );
+    }
+
     /// Syncs delivery statuses every `every` while the store has no `webhook-url` (replacing
     /// the schedule before). The first sync runs after one period.
     pub fn sync_every(&mut self, every: std::time::Duration) {
-        if let Some(old) = self.syncer.take() {
-            old.abort();
-        }
         let harness = self.harness.clone();
-        self.syncer = Some(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let webhooks = harness
-                    .get_config(sms_core::service::CONFIG_WEBHOOK_URL)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|url| !url.trim().is_empty());
-                if webhooks {
-                    continue;
-                }
-                match harness.sync().await {
-                    Ok(report) => log::info!(
-                        "sync: {} status(es) read, {} send(s) of unknown outcome looked for, {} \
-                         unreadable",
-                        report.polled.len(),
-                        report.resolved.len(),
-                        report.failed.len()
-                    ),
-                    Err(e) => log::error!("could not sync delivery statuses: {e}"),
-                }
-            }
-        }));
-    }
-
-    /// Releases due held notices every `every` (replacing the schedule before).
-    pub fn release_held_every(&mut self, every: std::time::Duration) {
-        if let Some(old) = self.releaser.take() {
-            old.abort();
-        }
-        let harness = self.harness.clone();
-        self.releaser = Some(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match harness.release_due().await {
-                    Ok(released) if !released.is_empty() => {
-                        log::info!("released {} held notice(s)", released.len());
+        replace(
+            &mut self.syncer,
+            periodic(every, true, move || {
+                let harness = harness.clone();
+                async move {
+                    let webhooks = harness
+                        .get_config(sms_core::service::CONFIG_WEBHOOK_URL)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|url| !url.trim().is_empty());
+                    if webhooks {
+                        return;
                     }
-                    Ok(_) => {}
-                    Err(e) => log::error!("could not release the held notices: {e}"),
+                    match harness.sync().await {
+                        Ok(report) => log::info!(
+                            "sync: {} status(es) read, {} send(s) of unknown outcome looked for, \
+                             {} unreadable",
+                            report.polled.len(),
+                            report.resolved.len(),
+                            report.failed.len()
+                        ),
+                        Err(e) => log::error!("could not sync delivery statuses: {e}"),
+                    }
                 }
-                if let Err(e) = harness.purge_expired() {
-                    log::error!("could not purge texts past their retention: {e}");
-                }
-            }
-        }));
+            }),
+        );
     }
 
     /// Where it listens.
@@ -176,6 +172,37 @@ impl WebhookServer {
         }
         self.task.abort();
         let _ = (&mut self.task).await;
+    }
+}
+
+/// Runs `job` every `every` on the runtime (after one period first, when `wait_first`), a
+/// late run delaying the next rather than bunching up.
+fn periodic<F, Fut>(
+    every: std::time::Duration,
+    wait_first: bool,
+    mut job: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        if wait_first {
+            tick.tick().await;
+        }
+        loop {
+            tick.tick().await;
+            job().await;
+        }
+    })
+}
+
+/// Puts `task` in `slot`, stopping the one it replaces.
+fn replace(slot: &mut Option<tokio::task::JoinHandle<()>>, task: tokio::task::JoinHandle<()>) {
+    if let Some(old) = slot.replace(task) {
+        old.abort();
     }
 }
 
