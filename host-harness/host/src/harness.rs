@@ -322,6 +322,11 @@ impl Harness {
             .await
     }
 
+    /// See [`Session::smart_substitutions`].
+    pub async fn smart_substitutions(&self, body: &str) -> Result<Vec<types::Substitution>, Error> {
+        self.session().await?.smart_substitutions(body).await
+    }
+
     /// See [`Session::normalize_phone`].
     pub async fn normalize_phone(&self, text: &str) -> Result<String, Error> {
         self.session().await?.normalize_phone(text).await
@@ -966,6 +971,23 @@ impl Session {
                 .await
                 .map_err(call_failed),
             Instance::V0_1(_) => Err(self.unsupported("classify replies")),
+        }
+    }
+
+    /// What smart encoding would replace in `body` (each character once, in order), for a
+    /// counter that shows what "use plain quotes and dashes" changes.
+    pub async fn smart_substitutions(
+        &mut self,
+        body: &str,
+    ) -> Result<Vec<types::Substitution>, Error> {
+        self.begin();
+        match &self.plugin {
+            Instance::V0_2(p) => p
+                .pos_sms_sms()
+                .call_smart_substitutions(&mut self.store, body)
+                .await
+                .map_err(call_failed),
+            Instance::V0_1(_) => Err(self.unsupported("list smart-encoding substitutions")),
         }
     }
 }

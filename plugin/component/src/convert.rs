@@ -63,6 +63,16 @@ impl From<wit::Receipt> for twilio::Receipt {
     }
 }
 
+impl From<segments::Substitution> for wit::Substitution {
+    fn from(s: segments::Substitution) -> Self {
+        wit::Substitution {
+            original: s.original.to_string(),
+            replacement: s.replacement.to_string(),
+            count: s.count,
+        }
+    }
+}
+
 impl From<segments::Encoding> for wit::Encoding {
     fn from(e: segments::Encoding) -> Self {
         match e {

@@ -91,6 +91,13 @@ impl Guest for Plugin {
         }
     }
 
+    fn smart_substitutions(body: String) -> Vec<wit::Substitution> {
+        segments::smart_substitutions(&body)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
     fn normalize_phone(text: String) -> Result<String, wit::Error> {
         phone::normalize(&text).map_err(wit::Error::InvalidPhone)
     }

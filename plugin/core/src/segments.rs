@@ -13,7 +13,8 @@
 //!   the reference procedure exactly, including its quirk for clusters too big for a segment
 //!   (Zalgo text): they land in an over-full segment, which still counts as one, and can leave
 //!   the first segment empty.
-//! * [`smart_encode`] is the optional look-alike substitution, applied before counting.
+//! * [`smart_encode`] is the optional look-alike substitution, applied before counting;
+//!   [`smart_substitutions`] says what it would change.
 //!
 //! **Deliberate difference:** the reference splits graphemes by Unicode 10 (2017) rules; this
 //! module uses the current rules of `unicode-segmentation`. Newer emoji ZWJ sequences
@@ -93,6 +94,37 @@ pub fn smart_encode(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// One character [`smart_encode`] replaces, with what it becomes and how often it occurs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Substitution {
+    /// The character as typed.
+    pub original: char,
+    /// What is sent instead (empty when it is dropped).
+    pub replacement: &'static str,
+    /// How many times it occurs.
+    pub count: u32,
+}
+
+/// What [`smart_encode`] would replace in `text`: each character once, in the order it first
+/// appears.
+pub fn smart_substitutions(text: &str) -> Vec<Substitution> {
+    let mut found: Vec<Substitution> = Vec::new();
+    for c in text.chars() {
+        let Some(replacement) = gsm::smart_replacement(c) else {
+            continue;
+        };
+        match found.iter_mut().find(|s| s.original == c) {
+            Some(s) => s.count = s.count.saturating_add(1),
+            None => found.push(Substitution {
+                original: c,
+                replacement,
+                count: 1,
+            }),
+        }
+    }
+    found
 }
 
 /// Twilio's US list price for one SMS segment, $0.008, in millionths of a dollar.
@@ -651,6 +683,27 @@ mod tests {
             );
         }
         assert!(matches!(smart_encode("x\u{2019}"), Cow::Owned(_)));
+    }
+
+    #[test]
+    fn substitutions_name_each_character_once_in_order() {
+        let sub = |original, replacement, count| Substitution {
+            original,
+            replacement,
+            count,
+        };
+        assert_eq!(
+            smart_substitutions("“Hi” — it’s “done”\u{200B}"),
+            vec![
+                sub('“', "\"", 2),
+                sub('”', "\"", 2),
+                sub('—', "-", 1),
+                sub('’', "'", 1),
+                sub('\u{200B}', "", 1),
+            ]
+        );
+        assert_eq!(smart_substitutions("plain text, Grüße {€} 😀"), vec![]);
+        assert_eq!(smart_substitutions(""), vec![]);
     }
 
     const SPEC_BASIC: &str = "\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ";
