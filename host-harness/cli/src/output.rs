@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use pos_sms_host::display::format_money;
 use pos_sms_host::storage::AuditRow;
 use pos_sms_host::{Error, PluginError, types};
 use serde_json::{Value, json};
@@ -235,13 +236,6 @@ pub fn segment_text(info: &types::SegmentInfo) -> String {
 }
 
 /// Millionths of a dollar as `$0.016` (at least three decimals, trailing zeros dropped).
-pub fn format_money(micros: u64) -> String {
-    let frac = format!("{:06}", micros % 1_000_000);
-    let frac = frac.trim_end_matches('0');
-    let frac = format!("{frac:0<3}");
-    format!("${}.{frac}", micros / 1_000_000)
-}
-
 pub fn audit_table(rows: &[AuditRow]) -> String {
     if rows.is_empty() {
         return "The audit log is empty.".into();
@@ -301,15 +295,6 @@ pub fn audit_table(rows: &[AuditRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money() {
-        assert_eq!(format_money(8_000), "$0.008");
-        assert_eq!(format_money(16_000), "$0.016");
-        assert_eq!(format_money(23_700), "$0.0237");
-        assert_eq!(format_money(1_500_000), "$1.500");
-        assert_eq!(format_money(0), "$0.000");
-    }
 
     #[test]
     fn the_audit_table_fits_its_widest_action_and_shows_notes() {

@@ -50,6 +50,9 @@ pub enum Error {
     /// A value the caller passed cannot be used; the text says which and how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// A customer could not be added or changed.
+    #[error(transparent)]
+    Customer(#[from] CustomerError),
     /// The webhook server could not listen on its address.
     #[error("could not listen on {addr}: {source}")]
     Listen {
@@ -58,6 +61,26 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+}
+
+/// Why a customer could not be added or changed (a number that is not a phone number is the
+/// plugin's `invalid-phone`, as [`Error::Plugin`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomerError {
+    /// The name is empty (or only spaces).
+    #[error("the customer's name is empty; type the name staff know them by")]
+    EmptyName,
+    /// The name is longer than [`CustomerError::MAX_NAME`] characters.
+    #[error("the customer's name is {0} characters long; keep it to 100 or fewer")]
+    NameTooLong(usize),
+    /// There is no customer with this id (removed meanwhile?).
+    #[error("there is no customer {0}; reload the list, it may have been removed")]
+    NotFound(i64),
+}
+
+impl CustomerError {
+    /// The longest name kept, in characters.
+    pub const MAX_NAME: usize = 100;
 }
 
 /// A request the host refused, with the error the plugin then returned.

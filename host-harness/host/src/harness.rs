@@ -24,6 +24,8 @@ use crate::storage::{
 };
 use crate::types;
 
+mod customers;
+
 /// How to open a [`Harness`].
 #[derive(Debug, Clone)]
 pub struct HarnessConfig {

@@ -59,6 +59,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod display;
 pub mod error;
 pub mod harness;
 pub mod imports;
@@ -75,7 +76,7 @@ pub mod bindings;
 /// The WIT types hosts pass to and get from the plugin.
 pub use bindings::v0_2::pos::sms::types;
 
-pub use error::{Error, PluginError};
+pub use error::{CustomerError, Error, PluginError};
 pub use harness::{Harness, HarnessConfig, Session};
 
 /// The plugin component this library was built with (feature `embedded-plugin`).

@@ -16,6 +16,9 @@ use serde::Serialize;
 
 use crate::error::StorageError;
 
+mod customers;
+pub use customers::{Customer, CustomerId};
+
 /// The database's file name inside the data directory.
 pub const DB_FILE: &str = "sms-host.db";
 
@@ -88,6 +91,17 @@ pub struct AuditRow {
     pub entry: AuditEntry,
     /// What Twilio later said about delivery, when a status callback came.
     pub delivery: Option<Delivery>,
+}
+
+/// Which audit rows [`HostStore::audit_page`] reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditQuery<'a> {
+    /// At most this many.
+    pub limit: u32,
+    /// Only rows older than this id (the last id of the page before).
+    pub before: Option<i64>,
+    /// Only rows to this number (E.164).
+    pub recipient: Option<&'a str>,
 }
 
 /// An installed plugin, as the registry keeps it.
@@ -198,7 +212,7 @@ const SCHEMA: &str = "
 
 /// The changes to [`SCHEMA`] since the first release, in order. `user_version` counts those
 /// applied; each runs once, in a transaction, and only adds.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 1: the compliance release (pos:sms 0.2.0).
     "ALTER TABLE audit_log ADD COLUMN purpose TEXT NOT NULL DEFAULT 'transactional';
      ALTER TABLE audit_log ADD COLUMN note TEXT;
@@ -266,6 +280,16 @@ const MIGRATIONS: [&str; 2] = [
      ALTER TABLE replies ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
      UPDATE replies SET at_unix = CAST(strftime('%s', at) AS INTEGER);
      CREATE INDEX replies_by_number ON replies (from_number, at_unix);",
+    // 3: the console's customer list, and the audit log filtered by number.
+    "CREATE TABLE customers (
+         id         INTEGER PRIMARY KEY AUTOINCREMENT,
+         name       TEXT NOT NULL,
+         phone      TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         updated_at TEXT NOT NULL
+     );
+     CREATE INDEX customers_by_phone ON customers (phone);
+     CREATE INDEX audit_by_recipient ON audit_log (recipient, id);",
 ];
 
 /// A reply is linked to the last notice sent to its number this long before it.
@@ -697,16 +721,29 @@ impl HostStore {
 
     /// The newest `limit` audit rows, oldest first.
     pub fn audit(&self, limit: u32) -> Result<Vec<AuditRow>, StorageError> {
+        let mut rows = self.audit_page(&AuditQuery {
+            limit,
+            ..AuditQuery::default()
+        })?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// A page of the audit log, newest first: up to `limit` rows older than `before`, to
+    /// `recipient` when given.
+    pub fn audit_page(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>, StorageError> {
         let read = || -> rusqlite::Result<Vec<AuditRow>> {
             let mut stmt = self.conn.prepare(
                 "SELECT a.id, a.at, a.action, a.recipient, a.body_length, a.segments, a.user,
                         a.message_sid, a.status, a.error_kind, a.twilio_code,
                         d.status, d.error_code, d.reason, a.purpose, a.note
-                 FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?1) AS a
+                 FROM (SELECT * FROM audit_log
+                       WHERE (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR recipient = ?3)
+                       ORDER BY id DESC LIMIT ?1) AS a
                  LEFT JOIN deliveries AS d ON d.message_sid = a.message_sid
-                 ORDER BY a.id",
+                 ORDER BY a.id DESC",
             )?;
-            let rows = stmt.query_map([limit], |r| {
+            let rows = stmt.query_map(params![q.limit, q.before, q.recipient], |r| {
                 Ok(AuditRow {
                     id: r.get(0)?,
                     at: r.get(1)?,
@@ -1661,6 +1698,21 @@ mod tests {
         let rows = store.audit(2).unwrap();
         assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(rows[1].entry.to, "+15550000002");
+        // A page is newest first, older than `before`, to one number when asked.
+        let page = |limit, before, recipient| {
+            let q = AuditQuery {
+                limit,
+                before,
+                recipient,
+            };
+            let rows = store.audit_page(&q).unwrap();
+            rows.iter().map(|r| r.id).collect::<Vec<_>>()
+        };
+        assert_eq!(page(2, None, None), [3, 2]);
+        assert_eq!(page(2, Some(3), None), [2, 1]);
+        assert_eq!(page(2, Some(1), None), Vec::<i64>::new());
+        assert_eq!(page(5, None, Some("+15550000001")), [2]);
+        assert_eq!(page(5, Some(2), Some("+15550000001")), Vec::<i64>::new());
         let done = AuditEntry {
             status: "queued".into(),
             message_sid: Some("SM1".into()),
