@@ -47,6 +47,28 @@ impl Clock for ManualClock {
     }
 }
 
+/// The system clock moved by a fixed number of seconds: time passes, but the day is another
+/// (a demo that runs in the store's daytime whenever it is started).
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: i64,
+}
+
+impl ShiftedClock {
+    /// A clock that reads `unix` now, and moves on from there with the system clock.
+    pub fn starting_at(unix: i64) -> ShiftedClock {
+        ShiftedClock {
+            offset: unix.saturating_sub(SystemClock.now_unix()),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now_unix(&self) -> i64 {
+        SystemClock.now_unix().saturating_add(self.offset)
+    }
+}
+
 /// A [`Clock`] as WASI's wall clock, for one call's context.
 pub(crate) struct WasiWallClock(pub(crate) Arc<dyn Clock>);
 
@@ -57,5 +79,24 @@ impl wasmtime_wasi::HostWallClock for WasiWallClock {
 
     fn now(&self) -> Duration {
         Duration::from_secs(u64::try_from(self.0.now_unix()).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_starts_where_asked_and_moves_with_the_system_clock() {
+        let start = 1_796_144_400; // 2026-12-01T17:00:00Z
+        let clock = ShiftedClock::starting_at(start);
+        let first = clock.now_unix();
+        assert!((start..start + 2).contains(&first), "{first}");
+        std::thread::sleep(Duration::from_millis(1100));
+        let later = clock.now_unix();
+        assert!(
+            (first + 1..first + 3).contains(&later),
+            "{first} then {later}"
+        );
     }
 }
