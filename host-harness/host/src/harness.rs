@@ -196,6 +196,8 @@ impl Harness {
     /// checks it against its manifest, and pre-instantiates it.
     pub fn open(config: HarnessConfig) -> Result<Harness, Error> {
         let store = HostStore::open(&config.data_dir)?;
+        let clock = config.clock.clone();
+        store.set_clock(move || clock.now_unix())?;
         let (wasm, manifest) = plugin_source(&config)?;
         let engine = runtime::new_engine()?;
         let cache_dir = config

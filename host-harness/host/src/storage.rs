@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -23,7 +24,9 @@ pub use customers::{Customer, CustomerId};
 pub const DB_FILE: &str = "sms-host.db";
 
 /// SQLite's clock as an RFC 3339 UTC timestamp (`2026-11-27T08:30:00Z`).
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+/// The time rows are stamped with: the harness's clock ([`HostStore::set_clock`]), so that
+/// the audit log, the inbox and quiet hours agree on what time it is.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', harness_unix(), 'unixepoch')";
 
 /// Wraps a database failure with what was being done.
 fn failed(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StorageError {
@@ -575,6 +578,15 @@ pub struct Reply {
 }
 
 impl HostStore {
+    /// Stamps rows from now on with `now` (Unix seconds) instead of the system clock.
+    pub fn set_clock(&self, now: impl Fn() -> i64 + Send + 'static) -> Result<(), StorageError> {
+        self.conn
+            .create_scalar_function("harness_unix", 0, FunctionFlags::SQLITE_UTF8, move |_| {
+                Ok(now())
+            })
+            .map_err(failed("set the clock rows are stamped with"))
+    }
+
     /// Opens (creating if needed) the database in `data_dir`, which is created with mode 0700.
     pub fn open(data_dir: &Path) -> Result<HostStore, StorageError> {
         create_private_dir(data_dir)?;
@@ -597,7 +609,13 @@ impl HostStore {
             Ok(conn)
         };
         let conn = setup().map_err(|e| open_failed(Box::new(e)))?;
-        Ok(HostStore { conn, path })
+        let store = HostStore { conn, path };
+        store.set_clock(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        })?;
+        Ok(store)
     }
 
     /// The database file.
@@ -1737,6 +1755,22 @@ mod tests {
             at[..4].parse::<u32>().is_ok_and(|year| year >= 2025),
             "{at}"
         );
+    }
+
+    #[test]
+    fn rows_are_stamped_by_the_clock_the_store_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        store.set_clock(|| 1_796_144_400).unwrap();
+        let entry = AuditEntry::staff_action("opt-out", "+12125550100", "dana", None);
+        store.append_audit(&entry).unwrap();
+        store.add_customer("Ana Lima", "+12125550123").unwrap();
+        assert_eq!(store.audit(1).unwrap()[0].at, "2026-12-01T17:00:00Z");
+        let stamped: String = store
+            .conn
+            .query_row("SELECT created_at FROM customers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stamped, "2026-12-01T17:00:00Z");
     }
 
     #[test]
