@@ -111,6 +111,12 @@ async fn the_released_0_1_0_component_installs_and_runs_on_this_host() {
         "the plugin implements pos:sms 0.1.0, which cannot check marketing consent before a \
          send; install a plugin built for pos:sms 0.2.0 or later"
     );
+    // The console's list of smart-encoding changes is 0.2.0's; the count itself is not.
+    let e = harness.smart_substitutions("“Hi”").await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Unsupported { what, .. } if *what == "list smart-encoding substitutions"),
+        "{e:?}"
+    );
     let rows = harness.audit(10).unwrap();
     assert_eq!(
         rows.len(),

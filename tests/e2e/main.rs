@@ -6,6 +6,7 @@ mod common;
 
 mod cli;
 mod compat;
+mod console;
 mod containment;
 mod conversations;
 mod durability;

@@ -270,6 +270,25 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
     },
+    /// The store's console in a browser: the Twilio card, customers, the Text dialog with
+    /// its live counter, the audit log and the inbox.
+    Console {
+        /// The address to listen on. Anything but loopback lets other machines reach it
+        /// (they still need the token).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8791")]
+        listen: std::net::SocketAddr,
+        /// Run against the built-in fake Twilio with the demo's credentials, customers and a
+        /// reply, in a temporary directory (nothing leaves the machine).
+        #[arg(long)]
+        demo: bool,
+        /// The staff name recorded in the audit log for what is done in the console.
+        #[arg(long, value_name = "NAME", default_value = "console")]
+        user: String,
+        /// Serve the page's files from this directory instead of the built-in copies (for
+        /// working on the page).
+        #[arg(long, value_name = "DIR")]
+        assets: Option<PathBuf>,
+    },
     /// Tools for integrators.
     Webhook {
         /// What to do.

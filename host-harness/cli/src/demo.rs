@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use fake_twilio::{FakeConfig, FakeTwilio};
-use pos_sms_host::runtime::clock::{Clock as _, ManualClock};
+use pos_sms_host::runtime::clock::{Clock, ManualClock};
 use pos_sms_host::serve::WebhookServer;
 use pos_sms_host::{Harness, HarnessConfig, types};
 use serde_json::{Value, json};
@@ -21,38 +21,130 @@ pub const DEMO_AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 /// Twilio's magic "valid" test sender.
 pub const DEMO_SENDER: &str = "+15005550006";
 
-/// Starts the fake Twilio in-process, connects, counts, sends, and shows the audit log.
-pub async fn run(out: Out) -> Result<ExitCode, Fail> {
-    let dir = tempfile::Builder::new()
-        .prefix("host-harness-demo")
-        .tempdir()
-        .map_err(|e| Fail::host(format!("creating a temporary directory: {e}")))?;
-    let fake = FakeTwilio::start(
-        FakeConfig::new(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN),
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .map_err(|e| Fail::host(format!("starting the fake Twilio: {e}")))?;
-    let mut config = HarnessConfig::new(dir.path());
-    // Quiet hours (08:00-21:00 in the customer's zone) would hold the demo's texts at night:
-    // the plugin's clock is pinned to 17:00 UTC today, daytime across the US.
+/// 17:00 UTC today: daytime across the US, so quiet hours do not hold the demo's texts when
+/// it runs at night.
+pub fn midday_today() -> i64 {
     let today = pos_sms_host::runtime::clock::SystemClock
         .now_unix()
         .div_euclid(86_400);
-    let midday = today * 86_400 + 17 * 3600;
+    today * 86_400 + 17 * 3600
+}
+
+/// The demo's world: a temporary data directory, the fake Twilio, the webhook endpoint its
+/// callbacks come back through, and the clock the harness runs on.
+pub struct Sandbox {
+    /// The data directory, removed on drop.
+    pub dir: tempfile::TempDir,
+    /// The fake Twilio.
+    pub fake: FakeTwilio,
+    /// The webhook endpoint (`webhook-url` points at it).
+    pub webhooks: WebhookServer,
+    /// The harness's configuration (policy to the fake, the clock).
+    pub config: HarnessConfig,
+}
+
+impl Sandbox {
+    /// Starts it all on `clock`; `prefix` names the temporary directory.
+    pub async fn start(prefix: &str, clock: Arc<dyn Clock>) -> Result<Sandbox, Fail> {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .map_err(|e| Fail::host(format!("creating a temporary directory: {e}")))?;
+        let fake = FakeTwilio::start(
+            FakeConfig::new(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN),
+            ([127, 0, 0, 1], 0).into(),
+        )
+        .await
+        .map_err(|e| Fail::host(format!("starting the fake Twilio: {e}")))?;
+        let mut config = HarnessConfig::new(dir.path());
+        config.clock = clock;
+        config.policy = crate::policy(Some(&fake.base_url()), &[])?;
+        let harness = Harness::open(config.clone())?;
+        harness.set_config("store-name", "Gems & Co Jewellers")?;
+        // The webhook endpoint, so the fake's delivery callbacks come back into the audit log.
+        let webhooks = WebhookServer::start(
+            Arc::new(Harness::open(config.clone())?),
+            ([127, 0, 0, 1], 0).into(),
+            None,
+        )
+        .await?;
+        harness.set_config("webhook-url", &format!("{}/twilio", webhooks.url()))?;
+        Ok(Sandbox {
+            dir,
+            fake,
+            webhooks,
+            config,
+        })
+    }
+
+    /// A harness over the sandbox's data.
+    pub fn harness(&self) -> Result<Harness, Fail> {
+        Ok(Harness::open(self.config.clone())?)
+    }
+
+    /// The demo's credentials.
+    pub fn credentials() -> types::Credentials {
+        types::Credentials {
+            account_sid: DEMO_ACCOUNT_SID.into(),
+            auth: types::Auth::AuthToken(DEMO_AUTH_TOKEN.into()),
+            sender: DEMO_SENDER.into(),
+        }
+    }
+
+    /// A customer's text to the store, signed as Twilio signs it, through the webhook
+    /// endpoint's URL.
+    pub async fn reply(
+        &self,
+        harness: &Harness,
+        sid: &str,
+        from: &str,
+        body: &str,
+    ) -> Result<types::WebhookEvent, Fail> {
+        let url = format!("{}/twilio", self.webhooks.url());
+        let params: Vec<(String, String)> = [
+            ("MessageSid", sid),
+            ("AccountSid", DEMO_ACCOUNT_SID),
+            ("From", from),
+            ("To", DEMO_SENDER),
+            ("Body", body),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let signature = sms_core::webhook::compute_signature(DEMO_AUTH_TOKEN, &url, &params);
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&params)
+            .finish();
+        Ok(harness
+            .handle_webhook(types::WebhookRequest {
+                url,
+                headers: vec![
+                    ("X-Twilio-Signature".into(), signature),
+                    (
+                        "Content-Type".into(),
+                        "application/x-www-form-urlencoded".into(),
+                    ),
+                ],
+                body: body.into_bytes(),
+            })
+            .await?)
+    }
+
+    /// Stops the servers (the directory goes on drop).
+    pub async fn shutdown(self) {
+        self.webhooks.shutdown().await;
+        self.fake.shutdown().await;
+    }
+}
+
+/// Starts the fake Twilio in-process, connects, counts, sends, and shows the audit log.
+pub async fn run(out: Out) -> Result<ExitCode, Fail> {
+    // The clock is pinned, and moved to show quiet hours.
+    let midday = midday_today();
+    let today = midday.div_euclid(86_400);
     let clock = ManualClock::at(midday);
-    config.clock = Arc::new(clock.clone());
-    config.policy = crate::policy(Some(&fake.base_url()), &[])?;
-    let harness = Harness::open(config.clone())?;
-    harness.set_config("store-name", "Gems & Co Jewellers")?;
-    // The webhook endpoint, so the fake's delivery callbacks come back into the audit log.
-    let webhooks = WebhookServer::start(
-        Arc::new(Harness::open(config)?),
-        ([127, 0, 0, 1], 0).into(),
-        None,
-    )
-    .await?;
-    harness.set_config("webhook-url", &format!("{}/twilio", webhooks.url()))?;
+    let sandbox = Sandbox::start("host-harness-demo", Arc::new(clock.clone())).await?;
+    let harness = sandbox.harness()?;
     let say = |title: &str, value: Value, text: String| {
         out.print(&json!({"step": title, "result": value}), || {
             format!("\n== {title}\n{text}")
@@ -62,18 +154,12 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
         println!(
             "host-harness demo: the plugin runs in wasmtime; its requests to \
              https://api.twilio.com go to a fake Twilio at {} (data in {}).",
-            fake.base_url(),
-            dir.path().display()
+            sandbox.fake.base_url(),
+            sandbox.dir.path().display()
         );
     }
 
-    let account = harness
-        .connect(types::Credentials {
-            account_sid: DEMO_ACCOUNT_SID.into(),
-            auth: types::Auth::AuthToken(DEMO_AUTH_TOKEN.into()),
-            sender: DEMO_SENDER.into(),
-        })
-        .await?;
+    let account = harness.connect(Sandbox::credentials()).await?;
     say(
         "Connect Twilio",
         account_json(&account),
@@ -173,33 +259,13 @@ pub async fn run(out: Out) -> Result<ExitCode, Fail> {
     }
 
     // A customer answers in their own words: Twilio blocks nothing, the plugin does.
-    let url = format!("{}/twilio", webhooks.url());
-    let params: Vec<(String, String)> = [
-        ("MessageSid", "SMdemoreply0000000000000000000001"),
-        ("AccountSid", DEMO_ACCOUNT_SID),
-        ("From", "+13125550142"),
-        ("To", DEMO_SENDER),
-        ("Body", "please stop texting me"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let signature = sms_core::webhook::compute_signature(DEMO_AUTH_TOKEN, &url, &params);
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&params)
-        .finish();
-    let reply = harness
-        .handle_webhook(types::WebhookRequest {
-            url,
-            headers: vec![
-                ("X-Twilio-Signature".into(), signature),
-                (
-                    "Content-Type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                ),
-            ],
-            body: body.into_bytes(),
-        })
+    let reply = sandbox
+        .reply(
+            &harness,
+            "SMdemoreply0000000000000000000001",
+            "+13125550142",
+            "please stop texting me",
+        )
         .await?;
     if let types::WebhookEvent::Inbound(r) = &reply {
         let rule = r
@@ -253,7 +319,7 @@ At 9:14 am: {} held notice(s) sent by `queue run`.",
 
     // Five texts went out; the fake reports each sent, then delivered (bounded wait).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while fake.callbacks().len() < 10 && std::time::Instant::now() < deadline {
+    while sandbox.fake.callbacks().len() < 10 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let rows = harness.audit(20)?;
@@ -266,7 +332,6 @@ At 9:14 am: {} held notice(s) sent by `queue run`.",
     harness.disconnect().await?;
     let status = harness.status().await?;
     say("Disconnect", status_json(&status), status_text(&status));
-    webhooks.shutdown().await;
-    fake.shutdown().await;
+    sandbox.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@
 mod account;
 mod args;
 mod compliance;
+mod console;
 mod count;
 mod demo;
 mod fake;
@@ -90,6 +91,12 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             return fake::run(*port, account_sid, &token, out).await;
         }
         Command::Demo => return demo::run(out).await,
+        Command::Console {
+            listen,
+            demo: true,
+            user,
+            assets,
+        } => return console::demo(*listen, user, assets.clone()).await,
         Command::Webhook { action } => return webhooks::verify(action, out),
         Command::Keygen { .. }
         | Command::Package { .. }
@@ -170,8 +177,15 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
         }
         Command::Config { action } => records::config(&harness, action, out),
         Command::Serve { listen, public_url } => webhooks::serve(harness, listen, public_url).await,
+        Command::Console {
+            listen,
+            demo: false,
+            user,
+            assets,
+        } => console::run(harness, console::options(listen, user, assets, false)).await,
         Command::FakeTwilio { .. }
         | Command::Demo
+        | Command::Console { .. }
         | Command::Webhook { .. }
         | Command::Keygen { .. }
         | Command::Package { .. }
