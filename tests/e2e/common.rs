@@ -157,3 +157,39 @@ pub fn signed_reply(url: &str, from: &str, to: &str, body: &str, sid: &str) -> W
         body: body.into_bytes(),
     }
 }
+
+/// Every log line the library wrote in this test binary (a capturing logger, installed on
+/// first use), for tests that assert a warning was given.
+pub fn logs() -> Vec<String> {
+    capture().lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Installs the capturing logger (idempotent).
+pub fn capture_logs() {
+    let _ = capture();
+}
+
+fn capture() -> &'static std::sync::Mutex<Vec<String>> {
+    struct Capture(std::sync::Mutex<Vec<String>>);
+    impl log::Log for Capture {
+        fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+            m.level() <= log::Level::Warn
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                let mut lines = self.0.lock().unwrap_or_else(|p| p.into_inner());
+                lines.push(record.args().to_string());
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: std::sync::OnceLock<&'static Capture> = std::sync::OnceLock::new();
+    let logger = LOGGER.get_or_init(|| {
+        let logger: &'static Capture = Box::leak(Box::new(Capture(Default::default())));
+        if log::set_logger(logger).is_ok() {
+            log::set_max_level(log::LevelFilter::Warn);
+        }
+        logger
+    });
+    &logger.0
+}

@@ -16,4 +16,5 @@ mod notices;
 mod packages;
 mod secrets;
 mod sync;
+mod webhook_server;
 mod webhooks;

@@ -22,8 +22,9 @@ pub async fn serve(
 ) -> Result<ExitCode, Fail> {
     let server = WebhookServer::start(Arc::new(harness), listen, public_url).await?;
     println!(
-        "Listening for Twilio webhooks on {} (Ctrl-C to stop). Set the webhook-url setting to \
-         the public URL Twilio should call.",
+        "Listening for Twilio webhooks at {}/twilio (Ctrl-C to stop). Set the webhook-url \
+         setting, and the number's incoming-message webhook in Twilio, to the public form of \
+         that URL (https://…/twilio).",
         server.url()
     );
     tokio::signal::ctrl_c()

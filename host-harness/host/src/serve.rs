@@ -2,7 +2,16 @@
 //! request goes to the plugin's `handle-webhook`, which checks its signature and records it.
 //!
 //! Answers: 204 when recorded; 403 when the signature (or the request) is refused, and then
-//! nothing is recorded; 503 when the store is not connected; 500 when the host failed.
+//! nothing is recorded; 503 when the store is not connected; 500 when the host failed. Only
+//! `POST /twilio` and `POST /twilio/{name}` (one more segment: `status`, later a store) are
+//! webhooks: any other path is 404, any other method there 405.
+//!
+//! It faces the internet, so every client is bounded ([`ServeLimits`]): the time to send
+//! the headers (which also closes a keep-alive connection left idle), the time to send the
+//! body, the body's size, and the connections served at once. At the cap it stops
+//! accepting, so new connections wait in the kernel's listen backlog for a slot (an idle or
+//! stalled one frees its slot within the header timeout) rather than being refused; a
+//! failing `accept` (out of file descriptors) backs off instead of spinning.
 //!
 //! While it runs, the server also releases the notices held for quiet hours once they are
 //! due ([`Harness::release_due`]) and purges texts past their retention
@@ -12,24 +21,69 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::Semaphore;
 
 use crate::types::{self, WebhookEvent, WebhookRequest};
 use crate::{Error, Harness};
 
-/// Twilio's webhook bodies are a few KB.
-const MAX_BODY: usize = 64 * 1024;
+/// What the webhook server allows each client, and all of them together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Time for a client to send a request's headers, counted from the connection's start or
+    /// from the previous answer on a keep-alive connection (so an idle connection closes
+    /// after it too). Twilio sends its headers at once.
+    pub header_timeout: Duration,
+    /// Time to send the body once the headers are in.
+    pub body_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// The largest body accepted (Twilio's are a few KB); a larger one gets 413.
+    pub max_body: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            max_body: 64 * 1024,
+        }
+    }
+}
+
+/// How long to wait after a failed `accept` (`prev` the wait before, zero after a success):
+/// from 10 ms, doubling, to at most a second.
+fn accept_backoff(prev: Duration) -> Duration {
+    (prev * 2).clamp(Duration::from_millis(10), Duration::from_secs(1))
+}
+
+/// Whether `path` is a webhook's: `/twilio`, or `/twilio/` and one more segment.
+fn is_webhook_path(path: &str) -> bool {
+    match path.strip_prefix("/twilio") {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('/')
+            .is_some_and(|name| !name.is_empty() && !name.contains('/')),
+        None => false,
+    }
+}
+
+/// How often the cap's log line may repeat while the server stays at it.
+const CAP_LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// How often a running server releases due held notices, unless told otherwise.
-pub const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+pub const RELEASE_EVERY: Duration = Duration::from_secs(30);
 
 /// How often a running server syncs delivery statuses when no `webhook-url` is set.
-pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+pub const SYNC_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// A running webhook server.
 pub struct WebhookServer {
@@ -50,6 +104,16 @@ impl WebhookServer {
         listen: SocketAddr,
         public_url: Option<String>,
     ) -> Result<WebhookServer, Error> {
+        WebhookServer::start_with(harness, listen, public_url, ServeLimits::default()).await
+    }
+
+    /// [`WebhookServer::start`] with other limits.
+    pub async fn start_with(
+        harness: Arc<Harness>,
+        listen: SocketAddr,
+        public_url: Option<String>,
+        limits: ServeLimits,
+    ) -> Result<WebhookServer, Error> {
         let listen_failed = |source| Error::Listen {
             addr: listen,
             source,
@@ -62,23 +126,61 @@ impl WebhookServer {
         let serving = harness.clone();
         let task = tokio::spawn(async move {
             let harness = serving;
+            let slots = Arc::new(Semaphore::new(limits.max_connections));
+            let mut backoff = Duration::ZERO;
+            let mut cap_logged: Option<Instant> = None;
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
+                let slot = match slots.clone().try_acquire_owned() {
+                    Ok(slot) => slot,
+                    Err(_) => {
+                        if cap_logged.is_none_or(|at| at.elapsed() >= CAP_LOG_EVERY) {
+                            log::warn!(
+                                "webhook server: {} connections open, its cap; new ones wait in \
+                                 the listen backlog until one closes (an idle one closes after \
+                                 {} s)",
+                                limits.max_connections,
+                                limits.header_timeout.as_secs_f32()
+                            );
+                            cap_logged = Some(Instant::now());
+                        }
+                        match slots.clone().acquire_owned().await {
+                            Ok(slot) => slot,
+                            Err(_) => return,
+                        }
+                    }
+                };
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => {
+                        backoff = Duration::ZERO;
+                        stream
+                    }
+                    Err(e) => {
+                        backoff = accept_backoff(backoff);
+                        log::warn!(
+                            "webhook server: accepting a connection failed ({e}); trying again \
+                             in {} ms",
+                            backoff.as_millis()
+                        );
+                        tokio::time::sleep(backoff).await;
+                        continue;
+                    }
                 };
                 let harness = harness.clone();
                 let public_url = public_url.clone();
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let service = service_fn(move |request| {
                         let harness = harness.clone();
                         let public_url = public_url.clone();
                         async move {
                             Ok::<_, std::convert::Infallible>(
-                                handle(&harness, public_url.as_deref(), request).await,
+                                handle(&harness, public_url.as_deref(), &limits, request).await,
                             )
                         }
                     });
                     let _ = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(limits.header_timeout)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
@@ -98,7 +200,7 @@ impl WebhookServer {
 
     /// Releases due held notices, and purges texts past their retention, every `every`
     /// (replacing the schedule before).
-    pub fn release_held_every(&mut self, every: std::time::Duration) {
+    pub fn release_held_every(&mut self, every: Duration) {
         let harness = self.harness.clone();
         replace(
             &mut self.releaser,
@@ -122,7 +224,7 @@ impl WebhookServer {
 
     /// Syncs delivery statuses every `every` while the store has no `webhook-url` (replacing
     /// the schedule before). The first sync runs after one period.
-    pub fn sync_every(&mut self, every: std::time::Duration) {
+    pub fn sync_every(&mut self, every: Duration) {
         let harness = self.harness.clone();
         replace(
             &mut self.syncer,
@@ -177,11 +279,7 @@ impl WebhookServer {
 
 /// Runs `job` every `every` on the runtime (after one period first, when `wait_first`), a
 /// late run delaying the next rather than bunching up.
-fn periodic<F, Fut>(
-    every: std::time::Duration,
-    wait_first: bool,
-    mut job: F,
-) -> tokio::task::JoinHandle<()>
+fn periodic<F, Fut>(every: Duration, wait_first: bool, mut job: F) -> tokio::task::JoinHandle<()>
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
@@ -228,9 +326,23 @@ fn answer(status: u16, text: &str) -> hyper::Response<Full<Bytes>> {
 async fn handle(
     harness: &Harness,
     public_url: Option<&str>,
+    limits: &ServeLimits,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
+    if !is_webhook_path(parts.uri.path()) {
+        return answer(
+            404,
+            "not a webhook address: Twilio posts to /twilio (or /twilio/NAME)\n",
+        );
+    }
+    if parts.method != http::Method::POST {
+        let mut refused = answer(405, "a webhook is a POST\n");
+        refused
+            .headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
+        return refused;
+    }
     let path = parts
         .uri
         .path_and_query()
@@ -241,9 +353,11 @@ async fn handle(
         (None, Some(host)) => format!("http://{}", String::from_utf8_lossy(host.as_bytes())),
         (None, None) => return answer(400, "a webhook request needs a Host header\n"),
     };
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
-        Err(_) => return answer(413, "the webhook body is too large\n"),
+    let collect = Limited::new(body, limits.max_body).collect();
+    let body = match tokio::time::timeout(limits.body_timeout, collect).await {
+        Ok(Ok(collected)) => collected.to_bytes().to_vec(),
+        Ok(Err(_)) => return answer(413, "the webhook body is too large\n"),
+        Err(_) => return answer(408, "the webhook body did not arrive in time\n"),
     };
     let headers = parts
         .headers
@@ -283,5 +397,39 @@ async fn handle(
             log::error!("a webhook could not be handled: {e}");
             answer(500, "the host failed to handle the webhook\n")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_twilio_and_one_segment_below_it_are_webhooks() {
+        for path in ["/twilio", "/twilio/status", "/twilio/store-7"] {
+            assert!(is_webhook_path(path), "{path}");
+        }
+        for path in [
+            "/",
+            "",
+            "/twilio/",
+            "/twilio/a/b",
+            "/twilios",
+            "/twiliox/status",
+            "/api/twilio",
+        ] {
+            assert!(!is_webhook_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_failing_accept_waits_longer_each_time_up_to_a_second() {
+        let mut wait = Duration::ZERO;
+        let mut waits = Vec::new();
+        for _ in 0..9 {
+            wait = accept_backoff(wait);
+            waits.push(wait.as_millis());
+        }
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
     }
 }
