@@ -940,6 +940,7 @@ async fn segments_and_phone() {
             "non_gsm": [],
             "remaining_in_segment": 159,
             "cost_micros": 8000,
+            "cost": "$0.008",
             "smart_encoding": false,
             "text": "a",
         })
@@ -997,6 +998,7 @@ async fn segments_and_phone() {
             "non_gsm": [],
             "remaining_in_segment": 155,
             "cost_micros": 8000,
+            "cost": "$0.008",
             "smart_encoding": false,
             "text": "hello",
         })
@@ -1011,6 +1013,7 @@ async fn segments_and_phone() {
             "non_gsm": [],
             "remaining_in_segment": 148,
             "cost_micros": 8000,
+            "cost": "$0.008",
             "smart_encoding": true,
             "text": "We're \"late\"",
         })

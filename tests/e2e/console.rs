@@ -453,14 +453,14 @@ async fn the_api_connects_counts_sends_and_pages_the_audit_log_and_never_answers
             gsm["characters"].clone(),
             gsm["remaining_in_segment"].clone()
         ),
-        (json!(2), json!("gsm-7"), json!(161), json!(145))
+        (json!(2), json!("GSM-7"), json!(161), json!(145))
     );
     assert_eq!(gsm["cost"], json!("$0.016"));
     let curly = client
         .post("/api/segments", json!({"body": "“Hi” — it’s “ready”"}))
         .await
         .json();
-    assert_eq!(curly["encoding"], json!("ucs-2"));
+    assert_eq!(curly["encoding"], json!("UCS-2"));
     assert_eq!(curly["non_gsm"], json!(["“", "”", "—", "’", "“", "”"]));
     assert_eq!(
         curly["substitutions"],
@@ -480,7 +480,7 @@ async fn the_api_connects_counts_sends_and_pages_the_audit_log_and_never_answers
         .json();
     assert_eq!(
         (plain["encoding"].clone(), plain["text"].clone()),
-        (json!("gsm-7"), json!("\"Hi\" - it's \"ready\""))
+        (json!("GSM-7"), json!("\"Hi\" - it's \"ready\""))
     );
 
     // Sends: each refusal's sentence, by the field it is about.

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use pos_sms_host::display::format_money;
+use pos_sms_host::display::{self, encoding_name, format_money};
 use pos_sms_host::storage::AuditRow;
 use pos_sms_host::{Error, PluginError, types};
 use serde_json::{Value, json};
@@ -198,25 +198,10 @@ pub fn receipt_text(r: &types::Receipt) -> String {
     )
 }
 
-fn encoding_name(e: types::Encoding) -> &'static str {
-    match e {
-        types::Encoding::Gsm7 => "GSM-7",
-        types::Encoding::Ucs2 => "UCS-2",
-    }
-}
-
 pub fn segment_json(info: &types::SegmentInfo, smart: bool) -> Value {
-    json!({
-        "encoding": encoding_name(info.encoding),
-        "segments": info.segments,
-        "characters": info.characters,
-        "unicode_scalars": info.unicode_scalars,
-        "non_gsm": info.non_gsm,
-        "remaining_in_segment": info.remaining_in_segment,
-        "cost_micros": info.cost_micros,
-        "smart_encoding": smart,
-        "text": info.text,
-    })
+    let mut value = display::segment_json(info);
+    value["smart_encoding"] = json!(smart);
+    value
 }
 
 pub fn segment_text(info: &types::SegmentInfo) -> String {

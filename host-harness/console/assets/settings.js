@@ -210,12 +210,13 @@ export function createSettingsView(ctx) {
       accountNote = h('p', { class: 'note-warn', text: `Twilio says this account is ${state.status}; texts will fail until it is active again.` });
     }
 
-    body.replaceChildren(
+    // replaceChildren would show a null as the text "null": leave absent parts out.
+    body.replaceChildren(...[
       details,
       accountNote,
       h('div', { class: 'actions' }, testToggle, h('span', { class: 'spacer' }), confirmNote, cancel, disconnect),
       testPanel,
-      cardError);
+      cardError].filter(Boolean));
   }
 
   async function show() {

@@ -6,7 +6,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::Response;
-use pos_sms_host::display::format_money;
+use pos_sms_host::display::segment_json;
 use pos_sms_host::storage::AuditQuery;
 use pos_sms_host::{CustomerError, Error, types};
 use serde::Deserialize;
@@ -536,25 +536,12 @@ async fn segments(call: &Call<'_>) -> Routed {
         Err(Error::Unsupported { .. }) => Vec::new(),
         Err(e) => return Err(host_error(e)),
     };
-    ok(json!({
-        "encoding": match info.encoding {
-            types::Encoding::Gsm7 => "gsm-7",
-            types::Encoding::Ucs2 => "ucs-2",
-        },
-        "segments": info.segments,
-        "characters": info.characters,
-        "unicode_scalars": info.unicode_scalars,
-        "non_gsm": info.non_gsm,
-        "remaining_in_segment": info.remaining_in_segment,
-        "cost_micros": info.cost_micros,
-        "cost": format_money(info.cost_micros),
-        "substitutions": substitutions.iter().map(|s| json!({
-            "original": s.original,
-            "replacement": s.replacement,
-            "count": s.count,
-        })).collect::<Vec<_>>(),
-        "text": info.text,
-    }))
+    let mut value = segment_json(&info);
+    value["substitutions"] = substitutions
+        .iter()
+        .map(|s| json!({"original": s.original, "replacement": s.replacement, "count": s.count}))
+        .collect();
+    ok(value)
 }
 
 #[derive(Deserialize)]
