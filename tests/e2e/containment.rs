@@ -229,3 +229,42 @@ async fn a_granted_fake_origin_is_reachable_only_through_the_rewrite() {
         DenialReason::LocalDestination(origin("http://127.0.0.1:9"))
     );
 }
+
+/// Resolves every name to the address it was given (a DNS server the attacker controls).
+#[derive(Debug)]
+struct PointsAt(std::net::SocketAddr);
+
+impl pos_sms_host::policy::Resolver for PointsAt {
+    fn resolve<'a>(&'a self, _host: &'a str, _port: u16) -> pos_sms_host::policy::Resolution<'a> {
+        Box::pin(async move { Ok(vec![self.0]) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_granted_name_that_resolves_inside_the_network_is_refused_before_any_connection() {
+    // api.twilio.com answered with the address of a server on this machine: the fake
+    // Twilio, which would accept the request.
+    let fake = crate::common::start_fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::common::config_for(dir.path(), &fake);
+    config.policy = OutboundPolicy::default();
+    config.resolver = std::sync::Arc::new(PointsAt(fake.addr()));
+    let harness = Harness::open(config).unwrap();
+    let e = harness
+        .connect(crate::common::credentials())
+        .await
+        .unwrap_err();
+    let Error::Refused(refusal) = e else {
+        panic!("expected a refusal, got {e:?}");
+    };
+    assert_eq!(
+        refusal.denial.reason,
+        DenialReason::PrivateAddress {
+            origin: twilio_origin(),
+            address: fake.addr().ip(),
+        }
+    );
+    assert_eq!(refusal.plugin.kind(), "denied-by-host");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+    assert!(!harness.status().await.unwrap().connected);
+}

@@ -14,7 +14,7 @@ use crate::error::{Denial, Error, LimitExceeded, LoadError, PluginError, Refusal
 use crate::imports::{HostState, SharedPacer, StateParts, linker, purpose_name};
 use crate::manifest::{self, Manifest};
 use crate::origin::Origin;
-use crate::policy::{DenialLog, OutboundPolicy, PolicyHooks, Timeouts};
+use crate::policy::{DenialLog, OutboundPolicy, PolicyHooks, Resolver, SystemResolver, Timeouts};
 use crate::runtime::clock::{Clock, SystemClock};
 use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
@@ -45,6 +45,9 @@ pub struct HarnessConfig {
     pub limits: Limits,
     /// The time the plugin sees and held notices are released by [default: the system's].
     pub clock: Arc<dyn Clock>,
+    /// How the plugin's destinations are resolved, once per request: the addresses checked
+    /// are the ones connected to [default: the system's resolver].
+    pub resolver: Arc<dyn Resolver>,
 }
 
 impl HarnessConfig {
@@ -59,6 +62,7 @@ impl HarnessConfig {
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
+            resolver: Arc::new(SystemResolver),
         }
     }
 }
@@ -159,6 +163,7 @@ pub struct Harness {
     policy: Arc<OutboundPolicy>,
     timeouts: Timeouts,
     denials: DenialLog,
+    resolver: Arc<dyn Resolver>,
     cache: CacheOutcome,
 }
 
@@ -227,6 +232,7 @@ impl Harness {
             },
             policy: Arc::new(config.policy),
             timeouts: config.timeouts,
+            resolver: config.resolver.clone(),
             denials: DenialLog::default(),
             cache,
         };
@@ -261,6 +267,7 @@ impl Harness {
             self.declared.clone(),
             self.timeouts,
             denials.clone(),
+            self.resolver.clone(),
         );
         let engine = match &self.pre {
             Pre::V0_1(pre) => pre.engine(),

@@ -12,6 +12,7 @@
 //! (and fixes the `Host` header to match), so the plugin's own code is the same as in
 //! production.
 
+pub mod connect;
 pub mod ip;
 
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,9 @@ use http_body_util::{BodyExt as _, Full};
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::error::{Denial, DenialReason};
-use crate::origin::{Origin, Scheme, twilio_origin};
+use crate::origin::{Origin, twilio_origin};
+
+pub use connect::{Resolution, Resolver, SystemResolver};
 
 /// Requests for `from` go to `to` instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,22 +194,26 @@ pub struct PolicyHooks {
     declared: Arc<Vec<Origin>>,
     timeouts: Timeouts,
     denials: DenialLog,
+    resolver: Arc<dyn Resolver>,
 }
 
 impl PolicyHooks {
     /// Hooks for one store: the host's `policy` and the plugin's `declared` destinations;
-    /// refusals are appended to `denials`.
+    /// refusals are appended to `denials`; names are resolved (once per request) by
+    /// `resolver`.
     pub fn new(
         policy: Arc<OutboundPolicy>,
         declared: Arc<Vec<Origin>>,
         timeouts: Timeouts,
         denials: DenialLog,
+        resolver: Arc<dyn Resolver>,
     ) -> PolicyHooks {
         PolicyHooks {
             policy,
             declared,
             timeouts,
             denials,
+            resolver,
         }
     }
 }
@@ -242,36 +249,20 @@ impl WasiHttpHooks for PolicyHooks {
         let denials = self.denials.clone();
         let allow_local = self.policy.allow_local;
         let origin = Origin::of_uri(request.uri());
+        let resolver = self.resolver.clone();
         Box::new(async move {
-            // A granted name must not lead to a private address (DNS pointing inside the
-            // store's network). The connection resolves again, so this stops misconfiguration
-            // and casual rebinding, not an attacker who controls the name's DNS.
-            let decision = match (decision, origin) {
-                (Decision::Allow { target: None }, Some(origin)) if !allow_local => {
-                    match private_address_of(&origin).await {
-                        Some(address) => {
-                            Decision::Deny(DenialReason::PrivateAddress { origin, address })
-                        }
-                        None => Decision::Allow { target: None },
-                    }
-                }
-                (decision, _) => decision,
-            };
+            let route = route(decision, origin, allow_local, &*resolver).await;
             // A p2 guest calls `handle` first and writes the body afterwards. Reading the body
             // before answering means the guest always finishes writing, and then sees the
             // real outcome (a refusal, a refused connection) rather than a closed stream.
             let (parts, body) = request.into_parts();
-            let keep = match decision {
-                Decision::Allow { .. } => REQUEST_BODY_LIMIT,
-                Decision::Deny(_) => 0,
-            };
+            let keep = if route.is_ok() { REQUEST_BODY_LIMIT } else { 0 };
             let body = tokio::time::timeout(REQUEST_BODY_TIMEOUT, read_body(body, keep)).await;
-            let described = format!("{} {}", parts.method, parts.uri);
-            let target = match decision {
-                Decision::Allow { target } => target,
-                Decision::Deny(reason) => {
+            let pinned = match route {
+                Ok(pinned) => pinned,
+                Err(reason) => {
                     denials.record(Denial {
-                        request: described,
+                        request: format!("{} {}", parts.method, parts.uri),
                         reason,
                     });
                     return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
@@ -287,32 +278,20 @@ impl WasiHttpHooks for PolicyHooks {
                 Ok(Err(e)) => return Err(e),
                 Err(_) => return Err(wasmtime_wasi_http::Error::ConnectionWriteTimeout),
             };
+            let pinned = pinned.map_err(wasmtime_wasi_http::Error::Connect)?;
             let mut request = http::Request::from_parts(
                 parts,
                 Full::new(body)
                     .map_err(|never| match never {})
                     .boxed_unsync(),
             );
-            if let Some(target) = target {
-                let mut parts = request.uri().clone().into_parts();
-                parts.scheme = Some(match target.scheme {
-                    Scheme::Http => http::uri::Scheme::HTTP,
-                    Scheme::Https => http::uri::Scheme::HTTPS,
-                });
-                parts.authority = Some(
-                    target
-                        .authority()
-                        .parse()
-                        .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?,
-                );
-                *request.uri_mut() = http::Uri::from_parts(parts)
-                    .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+            if let Some(target) = &pinned.rewritten {
+                // The plugin named Twilio; the fake answers for its own authority.
                 let host = http::HeaderValue::from_str(&target.authority())
                     .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
                 request.headers_mut().insert(http::header::HOST, host);
             }
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let (response, io) = connect::send(request, options, pinned).await?;
             // The most of an answer's body the plugin can read: Twilio's answers are a few KB,
             // and a server that sends more must not fill the plugin's memory. Reading past it
             // fails with `HTTP-response-body-size`; the body's own errors pass unchanged.
@@ -335,13 +314,39 @@ impl WasiHttpHooks for PolicyHooks {
     }
 }
 
-/// The first private, loopback, link-local or otherwise non-public address `origin`'s host
-/// resolves to, if any (a name that does not resolve is left to fail on connect).
-async fn private_address_of(origin: &Origin) -> Option<std::net::IpAddr> {
-    let addrs = tokio::net::lookup_host((origin.host.as_str(), origin.port))
-        .await
-        .ok()?;
-    addrs.map(|a| a.ip()).find(|ip| !ip::is_global(*ip))
+/// Where an allowed request goes, resolved once: the checked addresses to connect to (or why
+/// the name did not resolve), or why it may not go. A granted name must resolve to globally
+/// reachable addresses only (DNS pointing inside the store's network is refused), and the
+/// connection goes to exactly these addresses, so a DNS answer that changes after the check
+/// (rebinding) changes nothing. A rewrite (a fake Twilio) and `allow_local` (tests) skip the
+/// check, not the pinning.
+async fn route(
+    decision: Decision,
+    origin: Option<Origin>,
+    allow_local: bool,
+    resolver: &dyn Resolver,
+) -> Result<std::io::Result<connect::Pinned>, DenialReason> {
+    let target = match decision {
+        Decision::Deny(reason) => return Err(reason),
+        Decision::Allow { target } => target,
+    };
+    let Some(origin) = target.clone().or(origin) else {
+        // `decide` allows only a request with an origin.
+        return Err(DenialReason::NoOrigin(String::new()));
+    };
+    let addrs = match resolver.resolve(&origin.host, origin.port).await {
+        Ok(addrs) => addrs,
+        Err(e) => return Ok(Err(e)),
+    };
+    let check = target.is_none() && !allow_local;
+    if check && let Some(address) = addrs.iter().map(|a| a.ip()).find(|ip| !ip::is_global(*ip)) {
+        return Err(DenialReason::PrivateAddress { origin, address });
+    }
+    Ok(Ok(connect::Pinned {
+        origin,
+        addrs,
+        rewritten: target,
+    }))
 }
 
 /// Reads a request body: keeps it when it is at most `keep` bytes (`Some`), and otherwise
@@ -484,16 +489,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_name_that_resolves_to_a_local_address_is_found() {
-        let origin = Origin {
-            scheme: Scheme::Https,
-            host: "localhost".into(),
-            port: 443,
-        };
+    async fn the_system_resolver_finds_a_local_name_s_addresses() {
+        let addrs = SystemResolver.resolve("localhost", 443).await.unwrap();
+        assert!(!addrs.is_empty());
         assert!(
-            private_address_of(&origin)
-                .await
-                .is_some_and(|ip| ip.is_loopback())
+            addrs
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 443),
+            "{addrs:?}"
         );
     }
 
@@ -541,5 +544,103 @@ mod tests {
         assert_eq!(one.take_last(), Some(denial("a")));
         assert_eq!(one.take_last(), None);
         assert_eq!(two.take_last(), Some(denial("b")));
+    }
+
+    /// Answers public addresses the first time it is asked and a private one after: a
+    /// rebinding DNS server.
+    #[derive(Debug, Default)]
+    struct Rebinding {
+        asked: std::sync::atomic::AtomicUsize,
+    }
+
+    const PUBLIC: &str = "52.4.110.9:443";
+
+    impl Resolver for Rebinding {
+        fn resolve<'a>(&'a self, _host: &'a str, port: u16) -> Resolution<'a> {
+            let n = self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                Ok(if n == 0 {
+                    vec![PUBLIC.parse().unwrap()]
+                } else {
+                    vec![std::net::SocketAddr::from(([10, 0, 0, 1], port))]
+                })
+            })
+        }
+    }
+
+    /// Answers what it was given, every time.
+    #[derive(Debug)]
+    struct Fixed(Vec<std::net::SocketAddr>);
+
+    impl Resolver for Fixed {
+        fn resolve<'a>(&'a self, _host: &'a str, _port: u16) -> Resolution<'a> {
+            Box::pin(async move { Ok(self.0.clone()) })
+        }
+    }
+
+    fn allowed() -> Decision {
+        Decision::Allow { target: None }
+    }
+
+    #[tokio::test]
+    async fn a_name_is_resolved_once_and_the_checked_addresses_are_the_ones_connected_to() {
+        let dns = Rebinding::default();
+        let twilio = origin("https://api.twilio.com:443");
+        let pinned = route(allowed(), Some(twilio.clone()), false, &dns)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            pinned,
+            connect::Pinned {
+                origin: twilio,
+                addrs: vec![PUBLIC.parse().unwrap()],
+                rewritten: None,
+            }
+        );
+        // The private answer a second lookup would give is never asked for.
+        assert_eq!(dns.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn one_private_address_among_the_answers_refuses_the_request() {
+        let twilio = origin("https://api.twilio.com:443");
+        let dns = Fixed(vec![
+            PUBLIC.parse().unwrap(),
+            "[fd00::7]:443".parse().unwrap(),
+        ]);
+        assert_eq!(
+            route(allowed(), Some(twilio.clone()), false, &dns)
+                .await
+                .err(),
+            Some(DenialReason::PrivateAddress {
+                origin: twilio.clone(),
+                address: "fd00::7".parse().unwrap(),
+            })
+        );
+        // Allowed local destinations (tests) and a rewrite to a fake are pinned, not checked.
+        let local = Fixed(vec!["127.0.0.1:4010".parse().unwrap()]);
+        let pinned = route(allowed(), Some(twilio.clone()), true, &local).await;
+        assert_eq!(pinned.unwrap().unwrap().addrs, local.0);
+        let fake = origin("http://127.0.0.1:4010");
+        let rewrite = Decision::Allow {
+            target: Some(fake.clone()),
+        };
+        let pinned = route(rewrite, Some(twilio), false, &local)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (pinned.origin, pinned.rewritten),
+            (fake.clone(), Some(fake))
+        );
+        // A refusal is passed on without a lookup.
+        let refused = Decision::Deny(DenialReason::NoOrigin("x".into()));
+        let dns = Rebinding::default();
+        assert_eq!(
+            route(refused, None, false, &dns).await.err(),
+            Some(DenialReason::NoOrigin("x".into()))
+        );
+        assert_eq!(dns.asked.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 }
