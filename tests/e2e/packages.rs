@@ -300,3 +300,69 @@ async fn tampered_packages_are_refused_with_the_check_that_failed() {
     std::fs::write(&junk, b"not a tar archive").unwrap();
     assert!(matches!(refused(&data, &junk), PackageError::Archive(_)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_killed_at_any_moment_leaves_a_working_plugin_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = key(1);
+    let data = host(dir.path(), &signer);
+    let v1 = write(
+        dir.path(),
+        "v1.pkg",
+        EMBEDDED_PLUGIN,
+        EMBEDDED_MANIFEST,
+        &signer,
+    );
+    let v2 = write(
+        dir.path(),
+        "v2.pkg",
+        EMBEDDED_PLUGIN,
+        &with_version("0.3.0"),
+        &signer,
+    );
+    package::install(&data, &v1, Mode::Install).unwrap();
+    let upgrade = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_host-harness"));
+        cmd.arg("--data-dir")
+            .arg(&data)
+            .args(["upgrade", "--force"])
+            .arg(&v2)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    // How long one upgrade takes, whole.
+    let started = std::time::Instant::now();
+    assert!(upgrade().status().unwrap().success());
+    let whole = started.elapsed();
+
+    // Killed (SIGKILL) at twenty moments across that time, and each time the plugin the
+    // registry names loads and answers.
+    let mut versions = std::collections::BTreeSet::new();
+    for i in 0..20u32 {
+        let mut child = upgrade().spawn().unwrap();
+        std::thread::sleep(whole * i / 20);
+        let _ = child.kill();
+        let _ = child.wait();
+        let p = package::installed_plugin(&data, "pos-sms-twilio").unwrap();
+        versions.insert(p.version.clone());
+        let mut config = HarnessConfig::new(&data);
+        config.plugin = Some(p.wasm());
+        let harness =
+            Harness::open(config).unwrap_or_else(|e| panic!("after a kill at {i}/20: {e}"));
+        assert_eq!(
+            harness.normalize_phone("(212) 555-0100").await.unwrap(),
+            "+12125550100",
+            "after a kill at {i}/20"
+        );
+    }
+    // Nothing is left behind but the installed version's directory.
+    assert!(upgrade().status().unwrap().success());
+    let p = package::installed_plugin(&data, "pos-sms-twilio").unwrap();
+    let left: Vec<_> = std::fs::read_dir(p.dir.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(left, [p.dir.clone()]);
+    println!("one upgrade took {whole:?}; versions seen after the kills: {versions:?}");
+}

