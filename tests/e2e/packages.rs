@@ -363,6 +363,6 @@ async fn an_upgrade_killed_at_any_moment_leaves_a_working_plugin_installed() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(left, [p.dir.clone()]);
+    assert_eq!(left, std::slice::from_ref(&p.dir));
     println!("one upgrade took {whole:?}; versions seen after the kills: {versions:?}");
 }
