@@ -74,3 +74,146 @@ async fn sigkill_mid_send_leaves_a_pending_audit_row() {
     );
     fake.shutdown().await;
 }
+
+/// Posts a customer's reply, signed for `addr`, and returns the status code.
+async fn post_reply(addr: std::net::SocketAddr, n: usize) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let url = format!("http://{addr}/twilio");
+    let sid = format!("SM{n:032x}");
+    let reply = crate::common::signed_reply(&url, "+12125550100", SENDER, "Is it ready?", &sid);
+    let mut request = format!("POST /twilio HTTP/1.1\r\nHost: {addr}\r\n");
+    for (k, v) in &reply.headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.body.len()
+    ));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(&reply.body).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_and_serve_share_one_store_without_lock_errors_lost_rows_or_double_sends() {
+    let fake = start_fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = || {
+        let mut cmd = harness_cmd(dir.path(), &fake);
+        cmd.env("HOST_HARNESS_NOW", crate::common::DAYTIME_RFC3339);
+        cmd
+    };
+    let connect = cmd()
+        .args(["connect", "--account-sid", SID, "--from", SENDER])
+        .output()
+        .unwrap();
+    assert!(connect.status.success(), "{connect:?}");
+
+    // `serve` in its own process, on the same data directory.
+    let mut serve = cmd()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(serve.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr: std::net::SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+
+    // 1,000 signed webhooks from 20 clients while 8 lanes send 120 texts, a process each.
+    let started = Instant::now();
+    let webhooks = tokio::spawn(async move {
+        let mut clients = Vec::new();
+        for c in 0..20 {
+            clients.push(tokio::spawn(async move {
+                let mut codes = Vec::new();
+                for n in (c..1000).step_by(20) {
+                    codes.push(post_reply(addr, n).await);
+                }
+                codes
+            }));
+        }
+        let mut codes = Vec::new();
+        for client in clients {
+            codes.extend(client.await.unwrap());
+        }
+        codes
+    });
+    let lanes: Vec<_> = (0..8)
+        .map(|lane| {
+            let mut cmds: Vec<Command> = (0..15)
+                .map(|i| {
+                    let mut c = cmd();
+                    c.args(["send", "--to", "(212) 555-0100", "--body"])
+                        .arg(format!("Order {lane}-{i} is ready"));
+                    c
+                })
+                .collect();
+            std::thread::spawn(move || {
+                cmds.iter_mut()
+                    .map(|c| c.output().unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut sends = Vec::new();
+    for lane in lanes {
+        sends.extend(
+            tokio::task::spawn_blocking(move || lane.join().unwrap())
+                .await
+                .unwrap(),
+        );
+    }
+    let codes = webhooks.await.unwrap();
+    let took = started.elapsed();
+    let _ = serve.kill();
+    let _ = serve.wait();
+
+    for out in &sends {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !stderr.contains("locked"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(codes.len(), 1000);
+    assert!(
+        codes.iter().all(|c| *c == 204),
+        "{:?}",
+        codes.iter().filter(|c| **c != 204).collect::<Vec<_>>()
+    );
+    let store = HostStore::open(dir.path()).unwrap();
+    let rows = store.audit(1000).unwrap();
+    let sids: std::collections::BTreeSet<_> = rows
+        .iter()
+        .filter_map(|r| r.entry.message_sid.clone())
+        .collect();
+    assert_eq!(
+        (rows.len(), sids.len()),
+        (120, 120),
+        "every send has its row and its own SID"
+    );
+    let posted = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Messages.json"))
+        .count();
+    assert_eq!(posted, 120, "no text was sent twice");
+    assert_eq!(store.replies(None, 2000).unwrap().len(), 1000);
+    println!("120 CLI sends and 1,000 webhooks to serve, one store: {took:?}");
+    fake.shutdown().await;
+}

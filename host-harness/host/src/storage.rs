@@ -298,16 +298,21 @@ const MIGRATIONS: [&str; 3] = [
 /// A reply is linked to the last notice sent to its number this long before it.
 pub const REPLY_LINK_SECS: i64 = 48 * 3600;
 
-/// Applies the migrations `conn` has not had yet.
+/// Applies the migrations `conn` has not had yet. Several processes may open one store at
+/// once (the CLI, `serve`, `console`): the version is read inside a write transaction, so
+/// each migration runs once, in whichever process gets there first.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if applied >= MIGRATIONS.len() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let applied: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index + 1)?;
-        tx.commit()?;
     }
-    Ok(())
+    tx.commit()
 }
 
 /// How long a release run may hold a notice before another run may take it over (the first
@@ -598,7 +603,9 @@ impl HostStore {
         create_private_file(&path).map_err(|e| open_failed(Box::new(e)))?;
         let setup = || -> rusqlite::Result<Connection> {
             let mut conn = Connection::open(&path)?;
-            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            // The CLI, `serve`, `console` and `queue run` may all use one store: a writer waits
+            // its turn (transactions are short) rather than failing with "database is locked".
+            conn.busy_timeout(std::time::Duration::from_secs(15))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "secure_delete", "ON")?;
             // Every commit reaches the disk: an audit row written before a send must survive
