@@ -190,8 +190,24 @@ pub fn unpack(path: &Path) -> Result<Unpacked, PackageError> {
             "the package is {size} bytes, more than the {MAX_PACKAGE_BYTES} a package may have"
         )));
     }
+    read_archive(file)
+}
+
+/// Reads a package from memory (what [`unpack`] does after opening the file).
+pub fn unpack_bytes(bytes: &[u8]) -> Result<Unpacked, PackageError> {
+    let size = bytes.len() as u64;
+    if size > MAX_PACKAGE_BYTES {
+        return Err(PackageError::Archive(format!(
+            "the package is {size} bytes, more than the {MAX_PACKAGE_BYTES} a package may have"
+        )));
+    }
+    read_archive(bytes)
+}
+
+/// The four files of a package's tar archive, each checked before it is read.
+fn read_archive(reader: impl std::io::Read) -> Result<Unpacked, PackageError> {
     let shape = |why: String| PackageError::Archive(why);
-    let mut archive = tar::Archive::new(file);
+    let mut archive = tar::Archive::new(reader);
     let (mut manifest, mut signature, mut wasm, mut readme) = (None, None, None, None);
     let entries = archive
         .entries()
@@ -662,10 +678,7 @@ mod tests {
     }
 
     fn refusal(bytes: &[u8]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.tar");
-        std::fs::write(&path, bytes).unwrap();
-        match unpack(&path) {
+        match unpack_bytes(bytes) {
             Err(PackageError::Archive(why)) => why,
             Err(other) => panic!("expected an archive refusal, got {other:?}"),
             Ok(_) => panic!("the archive was accepted"),
