@@ -193,3 +193,36 @@ fn capture() -> &'static std::sync::Mutex<Vec<String>> {
     });
     &logger.0
 }
+
+/// A customer's reply (`body`) signed for a webhook server at `addr`, as the bytes of one
+/// HTTP/1.1 request to `path` (`Connection: close`).
+pub fn signed_request(addr: std::net::SocketAddr, path: &str, body: &str, sid: &str) -> Vec<u8> {
+    let url = format!("http://{addr}{path}");
+    let reply = signed_reply(&url, "+12125550100", SENDER, body, sid);
+    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (k, v) in &reply.headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.body.len()
+    ));
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(&reply.body);
+    bytes
+}
+
+/// Sends `request` on a new connection and returns the answer's status code.
+pub async fn status_of(addr: std::net::SocketAddr, request: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}

@@ -77,32 +77,6 @@ async fn sigkill_mid_send_leaves_a_pending_audit_row() {
     fake.shutdown().await;
 }
 
-/// Posts a customer's reply, signed for `addr`, and returns the status code.
-async fn post_reply(addr: std::net::SocketAddr, n: usize) -> u16 {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let url = format!("http://{addr}/twilio");
-    let sid = format!("SM{n:032x}");
-    let reply = crate::common::signed_reply(&url, "+12125550100", SENDER, "Is it ready?", &sid);
-    let mut request = format!("POST /twilio HTTP/1.1\r\nHost: {addr}\r\n");
-    for (k, v) in &reply.headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        reply.body.len()
-    ));
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(&reply.body).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_and_serve_share_one_store_without_lock_errors_lost_rows_or_double_sends() {
     let fake = start_fake().await;
@@ -140,7 +114,13 @@ async fn the_cli_and_serve_share_one_store_without_lock_errors_lost_rows_or_doub
             clients.push(tokio::spawn(async move {
                 let mut codes = Vec::new();
                 for n in (c..1000).step_by(20) {
-                    codes.push(post_reply(addr, n).await);
+                    let request = crate::common::signed_request(
+                        addr,
+                        "/twilio",
+                        "Is it ready?",
+                        &format!("SM{n:032x}"),
+                    );
+                    codes.push(crate::common::status_of(addr, &request).await);
                 }
                 codes
             }));

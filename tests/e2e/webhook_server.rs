@@ -23,37 +23,6 @@ async fn serving(limits: ServeLimits) -> (World, WebhookServer) {
     (world, server)
 }
 
-/// A customer's reply, signed for the server at `addr`, as the bytes of one request.
-fn signed_request(addr: SocketAddr, path: &str, sid: &str) -> Vec<u8> {
-    let url = format!("http://{addr}{path}");
-    let reply = signed_reply(&url, "+12125550100", SENDER, "Is my ring ready?", sid);
-    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n");
-    for (k, v) in &reply.headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        reply.body.len()
-    ));
-    let mut bytes = request.into_bytes();
-    bytes.extend_from_slice(&reply.body);
-    bytes
-}
-
-/// Sends `request` on a new connection and returns the answer's status code.
-async fn status_of(addr: SocketAddr, request: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
-    let answer = String::from_utf8_lossy(&answer);
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {answer:?}"))
-}
-
 /// A connection that sent part of a request's headers and then waits.
 async fn half_open(addr: SocketAddr) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -98,7 +67,12 @@ async fn two_thousand_half_open_connections_are_dropped_while_a_webhook_is_answe
     let asked = Instant::now();
     let status = status_of(
         addr,
-        &signed_request(addr, "/twilio", "SMc0ffee0000000000000000000000002"),
+        &signed_request(
+            addr,
+            "/twilio",
+            "Is my ring ready?",
+            "SMc0ffee0000000000000000000000002",
+        ),
     )
     .await;
     let answered_in = asked.elapsed();
@@ -150,7 +124,12 @@ async fn at_the_connection_cap_a_new_connection_waits_for_a_slot_and_is_then_ans
     let first = half_open(addr).await;
     let _second = half_open(addr).await;
 
-    let request = signed_request(addr, "/twilio", "SMc0ffee0000000000000000000000003");
+    let request = signed_request(
+        addr,
+        "/twilio",
+        "Is my ring ready?",
+        "SMc0ffee0000000000000000000000003",
+    );
     let waiting = tokio::spawn(async move { status_of(addr, &request).await });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!waiting.is_finished(), "served past the cap of 2");
@@ -223,7 +202,12 @@ async fn only_a_post_to_twilio_is_a_webhook_and_its_body_is_bounded_in_size_and_
     assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
 
     // And a genuine webhook on a webhook path still lands, once, however often it comes.
-    let request = signed_request(addr, "/twilio/inbound", "SMc0ffee0000000000000000000000004");
+    let request = signed_request(
+        addr,
+        "/twilio/inbound",
+        "Is my ring ready?",
+        "SMc0ffee0000000000000000000000004",
+    );
     assert_eq!(status_of(addr, &request).await, 204);
     assert_eq!(status_of(addr, &request).await, 204);
     assert_eq!(world.harness.replies(None, 10).unwrap().len(), 1);
@@ -237,7 +221,12 @@ async fn a_keep_alive_connection_left_idle_is_closed_after_the_header_timeout() 
     };
     let (world, server) = serving(limits).await;
     let addr = server.addr();
-    let request = signed_request(addr, "/twilio", "SMc0ffee0000000000000000000000005");
+    let request = signed_request(
+        addr,
+        "/twilio",
+        "Is my ring ready?",
+        "SMc0ffee0000000000000000000000005",
+    );
     // The same request, kept alive.
     let text = String::from_utf8(request)
         .unwrap()
