@@ -505,6 +505,20 @@ pub fn extension_code(c: char) -> Option<u8> {
     }
 }
 
+/// Septets the ASCII character `b` costs in GSM-7, as [`septets`] answers (`None` for a byte
+/// of 0x80 or more); usable in constants.
+pub const fn ascii_septets(b: u8) -> Option<u8> {
+    if b >= 0x80 {
+        None
+    } else if (BASIC_ASCII >> b) & 1 == 1 {
+        Some(1)
+    } else if (EXTENSION_ASCII >> b) & 1 == 1 {
+        Some(2)
+    } else {
+        None
+    }
+}
+
 /// Septets `c` costs in GSM-7: 1 (default alphabet), 2 (extension table), `None` if not GSM.
 #[inline]
 pub fn septets(c: char) -> Option<u8> {

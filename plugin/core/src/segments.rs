@@ -142,6 +142,95 @@ pub fn count(text: &str) -> SegmentInfo {
     tally(text).info
 }
 
+/// Segments of 153 septets (a multi-part message) and of 160 (a single one).
+const MULTI_SEPTETS: u64 = (SEGMENT_BITS - UDH_BITS) / SEPTET_BITS;
+const SINGLE_SEPTETS: u64 = SEGMENT_BITS / SEPTET_BITS;
+
+/// Septets of each ASCII character in GSM-7: 1, 2 (extension table) or 0 (not GSM).
+static ASCII_SEPTETS: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match gsm::ascii_septets(b as u8) {
+            Some(n) => n,
+            None => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
+fn tally(text: &str) -> Tally {
+    gsm7_tally(text).unwrap_or_else(|| exact_tally(text))
+}
+
+/// The fast path for text that is all GSM-7, the common case: `None` at the first character
+/// that is not, and the exact path counts instead.
+///
+/// Grapheme segmentation is not needed here. Every GSM-7 character is a cluster of its own
+/// (none is a combining mark, a joiner, a prepended or a regional-indicator character), and
+/// the one multi-character cluster, CR LF, counts as two units anyway. So each character is a
+/// unit of 1 or 2 septets, and the reference packing reduces to this: 160 septets in one
+/// segment, else segments of 153 filled in order, an extension character that does not fit
+/// moving whole to the next.
+fn gsm7_tally(text: &str) -> Option<Tally> {
+    let bytes = text.as_bytes();
+    let mut septets: u64 = 0;
+    let mut scalars: u64 = 0;
+    let mut extension = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let cost = if b < 0x80 {
+            i += 1;
+            ASCII_SEPTETS[usize::from(b)]
+        } else {
+            let c = text.get(i..).and_then(|rest| rest.chars().next())?;
+            i += c.len_utf8();
+            gsm::septets(c)?
+        };
+        if cost == 0 {
+            return None;
+        }
+        extension |= cost == 2;
+        septets += u64::from(cost);
+        scalars += 1;
+    }
+
+    let (segments, last) = if septets <= SINGLE_SEPTETS {
+        (1, septets)
+    } else if !extension {
+        let segments = septets.div_ceil(MULTI_SEPTETS);
+        (segments, septets - (segments - 1) * MULTI_SEPTETS)
+    } else {
+        let (mut segments, mut fill) = (1u64, 0u64);
+        for c in text.chars() {
+            let cost = u64::from(gsm::septets(c).unwrap_or(1));
+            if fill + cost > MULTI_SEPTETS {
+                segments += 1;
+                fill = 0;
+            }
+            fill += cost;
+        }
+        (segments, fill)
+    };
+    let capacity = if segments == 1 {
+        SINGLE_SEPTETS
+    } else {
+        MULTI_SEPTETS
+    };
+    Some(Tally {
+        info: SegmentInfo {
+            encoding: Encoding::Gsm7,
+            segments: saturate(segments),
+            characters: saturate(septets),
+            unicode_scalars: saturate(scalars),
+            non_gsm: Vec::new(),
+            remaining_in_segment: saturate(capacity - last),
+        },
+        message_bits: septets * SEPTET_BITS,
+    })
+}
+
 /// Replays the reference packing procedure for one encoding, one unit at a time.
 #[derive(Debug, Clone, Copy)]
 struct Packer {
@@ -208,82 +297,139 @@ fn saturate(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn tally(text: &str) -> Tally {
-    // Both encodings are packed side by side so one pass suffices; the GSM-7 packer stops at
-    // the first non-GSM unit.
-    let mut gsm7 = Packer::new();
-    let mut ucs2 = Packer::new();
-    let mut all_gsm = true;
-    let mut units: u64 = 0;
-    let mut scalars: u64 = 0;
-    let mut non_gsm = Vec::new();
-
-    for grapheme in text.graphemes(true) {
-        if grapheme == "\r\n" {
-            // Two units, both in the default alphabet.
-            for _ in 0..2 {
-                if all_gsm {
-                    gsm7.push(SEPTET_BITS);
-                }
-                ucs2.push(CODE_UNIT_BITS);
-            }
-            units += 2;
-            scalars += 2;
+/// The exact path: grapheme clusters, both encodings packed side by side in one pass (the
+/// GSM-7 packer stops at the first non-GSM unit).
+///
+/// An ASCII character followed by another (or by the end) is a cluster of its own (no ASCII
+/// character extends a cluster or is extended by one, and CR LF counts as two units), so runs
+/// of ASCII skip the segmenter; it starts again, from a boundary, wherever an ASCII character
+/// meets a non-ASCII one.
+fn exact_tally(text: &str) -> Tally {
+    let mut exact = Exact::default();
+    let bytes = text.as_bytes();
+    let ascii_alone = |at: usize| {
+        bytes.get(at).is_some_and(|&b| b < 0x80)
+            && bytes.get(at + 1).is_none_or(|&next| next < 0x80)
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        if ascii_alone(at) {
+            exact.ascii(bytes[at]);
+            at += 1;
             continue;
         }
-
-        let mut first = None;
-        let mut code_points: u64 = 0;
-        let mut code_units: u64 = 0;
-        for c in grapheme.chars() {
-            if first.is_none() {
-                first = Some(c);
+        let Some(rest) = text.get(at..) else { break };
+        for grapheme in rest.graphemes(true) {
+            at += grapheme.len();
+            exact.cluster(grapheme);
+            if ascii_alone(at) {
+                break;
             }
-            code_points += 1;
-            code_units += c.len_utf16() as u64;
         }
-        units += 1;
-        scalars += code_points;
-        ucs2.push(code_units.saturating_mul(CODE_UNIT_BITS));
+    }
+    exact.finish()
+}
 
-        let septets = if code_units == 1 {
-            first.and_then(gsm::septets)
-        } else {
-            None
-        };
+/// What [`exact_tally`] has counted so far.
+#[derive(Debug)]
+struct Exact {
+    gsm7: Packer,
+    ucs2: Packer,
+    all_gsm: bool,
+    units: u64,
+    scalars: u64,
+    non_gsm: Vec<String>,
+}
+
+impl Default for Exact {
+    fn default() -> Self {
+        Exact {
+            gsm7: Packer::new(),
+            ucs2: Packer::new(),
+            all_gsm: true,
+            units: 0,
+            scalars: 0,
+            non_gsm: Vec::new(),
+        }
+    }
+}
+
+impl Exact {
+    /// One unit of one code point and one code unit whose GSM-7 cost is `septets` (`None`
+    /// when it is not GSM).
+    #[inline]
+    fn single(&mut self, septets: Option<u8>, text: impl FnOnce() -> String) {
+        self.units += 1;
+        self.scalars += 1;
+        self.ucs2.push(CODE_UNIT_BITS);
         match septets {
             Some(septets) => {
-                if all_gsm {
-                    gsm7.push(u64::from(septets) * SEPTET_BITS);
+                if self.all_gsm {
+                    self.gsm7.push(u64::from(septets) * SEPTET_BITS);
                 }
             }
             None => {
-                all_gsm = false;
-                non_gsm.push(grapheme.to_owned());
+                self.all_gsm = false;
+                self.non_gsm.push(text());
             }
         }
     }
 
-    let (encoding, packer, characters, unit_bits) = if all_gsm {
-        (
-            Encoding::Gsm7,
-            gsm7,
-            gsm7.payload / SEPTET_BITS,
-            SEPTET_BITS,
-        )
-    } else {
-        (Encoding::Ucs2, ucs2, units, CODE_UNIT_BITS)
-    };
-    Tally {
-        info: SegmentInfo {
-            encoding,
-            segments: saturate(packer.segments),
-            characters: saturate(characters),
-            unicode_scalars: saturate(scalars),
-            non_gsm,
-            remaining_in_segment: saturate(packer.remaining(unit_bits)),
-        },
-        message_bits: packer.payload,
+    /// An ASCII character that is a cluster of its own.
+    #[inline]
+    fn ascii(&mut self, b: u8) {
+        let septets = ASCII_SEPTETS[usize::from(b & 0x7F)];
+        self.single((septets != 0).then_some(septets), || {
+            char::from(b).to_string()
+        });
+    }
+
+    /// One grapheme cluster from the segmenter.
+    fn cluster(&mut self, grapheme: &str) {
+        if grapheme == "\r\n" {
+            // Two units, both in the default alphabet.
+            self.ascii(b'\r');
+            self.ascii(b'\n');
+            return;
+        }
+        let mut chars = grapheme.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && c.len_utf16() == 1
+        {
+            self.single(gsm::septets(c), || grapheme.to_owned());
+            return;
+        }
+        let code_points = grapheme.chars().count() as u64;
+        let code_units = grapheme.encode_utf16().count() as u64;
+        self.units += 1;
+        self.scalars += code_points;
+        self.ucs2.push(code_units.saturating_mul(CODE_UNIT_BITS));
+        self.all_gsm = false;
+        self.non_gsm.push(grapheme.to_owned());
+    }
+
+    fn finish(self) -> Tally {
+        let (encoding, packer, characters, unit_bits) = if self.all_gsm {
+            (
+                Encoding::Gsm7,
+                self.gsm7,
+                self.gsm7.payload / SEPTET_BITS,
+                SEPTET_BITS,
+            )
+        } else {
+            (Encoding::Ucs2, self.ucs2, self.units, CODE_UNIT_BITS)
+        };
+        Tally {
+            info: SegmentInfo {
+                encoding,
+                segments: saturate(packer.segments),
+                characters: saturate(characters),
+                unicode_scalars: saturate(self.scalars),
+                non_gsm: self.non_gsm,
+                remaining_in_segment: saturate(packer.remaining(unit_bits)),
+            },
+            message_bits: packer.payload,
+        }
     }
 }
 
@@ -795,7 +941,84 @@ mod tests {
         )
     }
 
+    /// GSM-7 only: ASCII from both tables, the non-ASCII basic alphabet, `€`, CR LF, FF.
+    const GSM_ALPHABET: [char; 14] = [
+        'a', ' ', '.', '{', '~', '\\', '\r', '\n', '\u{c}', '€', 'é', 'Ω', '£', '@',
+    ];
+
+    #[test]
+    fn the_ascii_table_agrees_with_the_character_tables() {
+        for b in 0u8..128 {
+            assert_eq!(
+                gsm::ascii_septets(b),
+                gsm::septets(char::from(b)),
+                "byte {b:#04x}"
+            );
+            assert_eq!(
+                ASCII_SEPTETS[usize::from(b)],
+                gsm::septets(char::from(b)).unwrap_or(0)
+            );
+        }
+        assert_eq!(gsm::ascii_septets(0x80), None);
+        assert_eq!(gsm::ascii_septets(0xFF), None);
+    }
+
+    #[test]
+    fn the_fast_path_takes_only_gsm_text() {
+        for text in ["", "Hi Sam", "€{}\r\n\u{c}", "Ωé£¥ ok"] {
+            assert!(gsm7_tally(text).is_some(), "{text:?} is GSM-7");
+        }
+        // A non-GSM character anywhere, ASCII or not, first or last, leaves it to the exact
+        // path; so does a combining mark on a GSM letter.
+        for text in [
+            "`", "a`", "\t", "\u{7f}", "hi 😀", "中", "e\u{301}", "Ready’",
+        ] {
+            assert!(gsm7_tally(text).is_none(), "{text:?} is not GSM-7");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_fills_segments_like_the_packer() {
+        // 153 per part; an extension character that would straddle moves whole.
+        let cases = [
+            (rep("a", 160), 1, 0),
+            (rep("a", 159) + "€", 2, 153 - 8),
+            (rep("a", 306), 2, 0),
+            (rep("a", 307), 3, 152),
+            (rep("a", 152) + "{" + &rep("b", 152), 3, 152),
+            (rep("a", 151) + "{" + &rep("b", 153), 2, 0),
+            (rep("€", 153), 3, 153 - 2),
+        ];
+        for (text, segments, remaining) in cases {
+            let fast = gsm7_tally(&text).expect("GSM-7");
+            let exact = exact_tally(&text);
+            assert_eq!(fast.info, exact.info, "{text:?}");
+            assert_eq!(fast.message_bits, exact.message_bits, "{text:?}");
+            assert_eq!(
+                (fast.info.segments, fast.info.remaining_in_segment),
+                (segments, remaining),
+                "{text:?}"
+            );
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn gsm_text_counts_alike_on_both_paths_and_like_the_reference(
+            chars in proptest::collection::vec(proptest::sample::select(&GSM_ALPHABET[..]), 0..700)
+        ) {
+            let text: String = chars.into_iter().collect();
+            let fast = gsm7_tally(&text);
+            proptest::prop_assert!(fast.is_some());
+            let fast = fast.unwrap();
+            let exact = exact_tally(&text);
+            proptest::prop_assert_eq!(&fast.info, &exact.info);
+            proptest::prop_assert_eq!(fast.message_bits, exact.message_bits);
+            let (encoding, segments, characters) = reference(&text);
+            proptest::prop_assert_eq!((fast.info.encoding, fast.info.segments, fast.info.characters),
+                (encoding, segments, characters));
+        }
+
         #[test]
         fn any_text_counts_like_the_reference(
             chars in proptest::collection::vec(proptest::sample::select(&ALPHABET[..]), 0..420)

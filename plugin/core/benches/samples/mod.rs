@@ -21,6 +21,12 @@ pub fn messages() -> Vec<(&'static str, String)> {
                 .into(),
         ),
         (
+            "gsm_160",
+            "Hi Sam, your ring repair is ready for pickup at Gems & Co, 12 Main St. We are open \
+             9-6 today; bring your ticket #4821. Any questions? Call us: 555-0100. Thanks!"
+                .into(),
+        ),
+        (
             "long_gsm_1600",
             "Your order is ready. ".repeat(76) + "Thanks",
         ),
