@@ -1863,3 +1863,131 @@ async fn sync_through_the_cli_says_delivered_and_settles_an_unknown_send() {
         "Nothing to sync: every recent text has its final status.\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_reads_json_lines_and_answers_each_in_input_order() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    connect(&cli).await;
+
+    // 40 texts, with one Twilio refuses, one that is not JSON, one with a misspelt field,
+    // and a blank line (skipped, not counted).
+    let mut input = String::new();
+    for i in 0..40 {
+        let line = match i {
+            7 => r#"{"to": "+15005550001", "body": "hi", "user": "sam"}"#.to_string(),
+            12 => "to=+12125550100".to_string(),
+            20 => r#"{"to": "+12125550100", "bdy": "hi"}"#.to_string(),
+            21 => String::new(),
+            _ => format!(r#"{{"to": "+1212555{i:04}", "body": "Ready {i}", "user": "sam"}}"#),
+        };
+        input.push_str(&line);
+        input.push('\n');
+    }
+    let run = cli
+        .run_with(&["send", "--parallel", "6"], &[], Some(&input))
+        .await;
+    run.expect_code(1);
+    assert_eq!(
+        run.stderr,
+        "error: 3 of 39 texts could not be handled; each has its reason above\n"
+    );
+    let lines = run.json_lines();
+    let numbers: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = (1..=40).filter(|&n| n != 22).collect();
+    assert_eq!(numbers, expected, "one result a line, in input order");
+    for line in &lines {
+        match line["line"].as_u64().unwrap() {
+            8 => assert_eq!(
+                (
+                    line["error"]["kind"].clone(),
+                    line["error"]["twilio_code"].clone()
+                ),
+                (json!("twilio"), json!(21211))
+            ),
+            13 => {
+                assert_eq!(line["error"]["kind"], "usage");
+                let message = line["error"]["message"].as_str().unwrap();
+                assert!(
+                    message.starts_with("this line is not a {\"to\""),
+                    "{message}"
+                );
+            }
+            21 => {
+                let message = line["error"]["message"].as_str().unwrap();
+                assert!(message.contains("unknown field `bdy`"), "{message}");
+            }
+            n => {
+                let i = n - 1;
+                assert!(is_message_sid(&line["sid"]), "{line}");
+                assert_eq!(line["to"], format!("+1212555{i:04}"), "{line}");
+                assert_eq!(
+                    (line["status"].clone(), line["segments"].clone()),
+                    (json!("queued"), json!(1))
+                );
+            }
+        }
+    }
+    let sids: std::collections::BTreeSet<&str> =
+        lines.iter().filter_map(|l| l["sid"].as_str()).collect();
+    assert_eq!(sids.len(), 36);
+    // Twilio made each text once, and the audit log has every attempt that reached the
+    // plugin (the refused one too), none left pending.
+    assert_eq!(fake.messages().len(), 36);
+    let rows = audit(&cli).await;
+    assert_eq!(rows.len(), 37, "{rows:#?}");
+    assert!(rows.iter().all(|r| r["status"] != "pending"), "{rows:#?}");
+
+    // --parallel is checked, and --body needs --to.
+    let run = cli.run(&["send", "--parallel", "0"]).await;
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("a whole number from 1 to 256, not '0'"),
+        "{run:#?}"
+    );
+    let run = cli.run(&["send", "--body", "hi"]).await;
+    run.expect_code(2);
+    assert!(run.stderr.contains("--to <NUMBER>"), "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_reads_json_lines_and_sends_each_event_once() {
+    let fake = start_fake().await;
+    let cli = Cli::new(Some(&fake)).await;
+    connect(&cli).await;
+    // Pacing is the store's: let it through at full speed for the test.
+    cli.run(&["config", "set", "segments-per-second", "1000"])
+        .await
+        .expect_code(0);
+
+    let line = |event: &str, to: &str| {
+        format!(
+            r#"{{"kind": "repair-ready", "to": "{to}", "customer": "Sam", "event_id": "{event}", "item": "ring"}}"#
+        )
+    };
+    // The same event twice texts once; a notice without its item is refused.
+    let input = [
+        line("r-1", "+12125550101"),
+        line("r-2", "+12125550102"),
+        line("r-1", "+12125550101"),
+        r#"{"kind": "repair-ready", "to": "+12125550103", "customer": "Al", "event_id": "r-3"}"#
+            .to_string(),
+    ]
+    .join("\n");
+    let run = cli
+        .run_with(&["notify", "--parallel", "1"], &[], Some(&input))
+        .await;
+    run.expect_code(1);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 4, "{run:#?}");
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| l["duplicate"].clone())
+            .collect::<Vec<_>>(),
+        [json!(false), json!(false), json!(true), Value::Null]
+    );
+    assert_eq!(lines[0]["sid"], lines[2]["sid"]);
+    assert_eq!(lines[3]["error"]["message"], "this notice needs \"item\"");
+    assert_eq!(fake.messages().len(), 2);
+}

@@ -704,3 +704,50 @@ async fn a_plugin_for_an_unsupported_api_version_is_refused() {
          0.2.0. Install a build of the plugin for a supported API version, or a newer host."
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_sends_share_their_fsyncs_and_each_is_sent_and_audited_once() {
+    let w = connected_world().await;
+    let before = w.harness.group_commits();
+    let numbers: Vec<String> = (0..64).map(|i| format!("+1212555{i:04}")).collect();
+    let sends = numbers
+        .iter()
+        .map(|to| w.harness.send(outgoing(to, "Your ring is ready", "batch")));
+    let receipts: Vec<types::Receipt> = futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|r| r.expect("every send succeeds"))
+        .collect();
+    let after = w.harness.group_commits();
+
+    // Each send writes three rows through the group commit (the pending audit row, the
+    // thread's copy, the outcome); 64 at once share transactions. (How many share depends on
+    // how long the disk takes against the CPU: about 2 a transaction in a debug build.)
+    assert_eq!(after.writes - before.writes, 64 * 3);
+    let transactions = after.transactions - before.transactions;
+    assert!(
+        transactions < 64 * 3,
+        "{transactions} transactions for {} writes",
+        64 * 3
+    );
+
+    let sent: std::collections::BTreeSet<&str> = receipts.iter().map(|r| r.sid.as_str()).collect();
+    assert_eq!(sent.len(), 64, "every receipt has its own SID");
+    assert_eq!(w.fake.messages().len(), 64, "nothing is sent twice");
+    let rows = w.harness.audit(1000).unwrap();
+    assert_eq!(rows.len(), 64);
+    let audited: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|row| {
+            row.entry
+                .message_sid
+                .as_deref()
+                .expect("a final row has its SID")
+        })
+        .collect();
+    assert_eq!(audited, sent);
+    assert!(
+        rows.iter().all(|row| row.entry.status == "queued"),
+        "{rows:?}"
+    );
+}

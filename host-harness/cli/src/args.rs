@@ -71,14 +71,19 @@ pub enum Command {
     Disconnect,
     /// Show whether Twilio is connected.
     Status,
-    /// Send a text.
+    /// Send a text. With no --to, reads JSON lines from stdin, each
+    /// {"to": …, "body": …, "user": …} (optionally "purpose", "override_quiet_hours"), sends
+    /// --parallel of them at once and writes one JSON result a line, in input order.
     Send {
         /// The recipient: any US format, or international with a leading +.
-        #[arg(long, value_name = "NUMBER")]
-        to: String,
+        #[arg(long, value_name = "NUMBER", requires = "body")]
+        to: Option<String>,
         /// The message.
-        #[arg(long, value_name = "TEXT")]
-        body: String,
+        #[arg(long, value_name = "TEXT", requires = "to")]
+        body: Option<String>,
+        /// With no --to: how many texts are in flight at once.
+        #[arg(long, value_name = "N", default_value = "8", value_parser = crate::batch::parse_parallel)]
+        parallel: usize,
         /// The staff user sending it (recorded in the audit log).
         #[arg(long, value_name = "NAME", default_value = "cli")]
         user: String,
@@ -125,18 +130,24 @@ pub enum Command {
     },
     /// Send an automated notice: once per --event-id, paced to segments-per-second.
     Notify {
-        /// Which notice.
-        #[arg(value_enum)]
-        kind: NoticeArg,
+        /// Which notice. With none, reads JSON lines from stdin, each {"kind": "repair-ready",
+        /// "to": …, "customer": …, "event_id": …, "item": …} (or "url" and "amount", or
+        /// "time"), sends --parallel at once (paced as always) and writes one JSON result a
+        /// line, in input order.
+        #[arg(value_enum, requires_all = ["to", "customer", "event_id"])]
+        kind: Option<NoticeArg>,
         /// The customer's number.
-        #[arg(long, value_name = "NUMBER")]
-        to: String,
+        #[arg(long, value_name = "NUMBER", requires = "kind")]
+        to: Option<String>,
         /// The customer's first name.
-        #[arg(long, value_name = "NAME")]
-        customer: String,
+        #[arg(long, value_name = "NAME", requires = "kind")]
+        customer: Option<String>,
         /// The host's stable id for the event (the same id twice texts once).
-        #[arg(long, value_name = "ID")]
-        event_id: String,
+        #[arg(long, value_name = "ID", requires = "kind")]
+        event_id: Option<String>,
+        /// With no KIND: how many notices are in flight at once.
+        #[arg(long, value_name = "N", default_value = "8", value_parser = crate::batch::parse_parallel)]
+        parallel: usize,
         /// The item (repair-ready, custom-order-arrived).
         #[arg(long)]
         item: Option<String>,

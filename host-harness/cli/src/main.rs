@@ -7,6 +7,7 @@
 
 mod account;
 mod args;
+mod batch;
 mod compliance;
 mod console;
 mod count;
@@ -122,15 +123,19 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
         Command::Disconnect => account::disconnect(&harness, out).await,
         Command::Status => account::status(&harness, out).await,
         Command::Send {
-            to,
+            to: None, parallel, ..
+        } => batch::send(harness, parallel).await,
+        Command::Send {
+            to: Some(to),
             body,
             user,
             purpose,
             override_quiet_hours,
+            parallel: _,
         } => {
             let outgoing = pos_sms_host::types::Outgoing {
                 to,
-                body,
+                body: body.unwrap_or_default(),
                 user,
                 purpose: messages::purpose(purpose),
                 override_quiet_hours,
@@ -152,7 +157,12 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
         Command::Queue { action } => compliance::queue(&harness, action, out).await,
         Command::Test { to, user } => messages::test(&harness, &to, &user, out).await,
         Command::Notify {
-            kind,
+            kind: None,
+            parallel,
+            ..
+        } => batch::notify(harness, parallel).await,
+        Command::Notify {
+            kind: Some(kind),
             to,
             customer,
             event_id,
@@ -161,8 +171,16 @@ async fn dispatch(cli: Cli, out: Out) -> Result<ExitCode, Fail> {
             amount,
             time,
             user,
+            parallel: _,
         } => {
-            let notice = messages::notice_kind(kind, item, url, amount, time)?;
+            // clap requires these with a KIND.
+            let (to, customer, event_id) = (
+                to.unwrap_or_default(),
+                customer.unwrap_or_default(),
+                event_id.unwrap_or_default(),
+            );
+            let notice =
+                messages::notice_kind(kind, item, url, amount, time, messages::Spelling::Flag)?;
             messages::notify(&harness, event_id, to, customer, notice, user, out).await
         }
         Command::Segments {

@@ -56,16 +56,29 @@ pub async fn notify(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The notice a `notify` command line describes, or which flag it lacks.
+/// How the input names a notice's fields: flags on the command line, keys on a JSON line.
+#[derive(Debug, Clone, Copy)]
+pub enum Spelling {
+    Flag,
+    Key,
+}
+
+/// The notice a `notify` command line (or JSON line) describes, or which field it lacks.
 pub fn notice_kind(
     kind: NoticeArg,
     item: Option<String>,
     url: Option<String>,
     amount: Option<String>,
     time: Option<String>,
+    spelling: Spelling,
 ) -> Result<types::NoticeKind, Fail> {
-    let need = |value: Option<String>, flag: &str| {
-        value.ok_or_else(|| Fail::usage(format!("this notice needs --{flag}")))
+    let need = |value: Option<String>, field: &str| {
+        value.ok_or_else(|| {
+            Fail::usage(match spelling {
+                Spelling::Flag => format!("this notice needs --{field}"),
+                Spelling::Key => format!("this notice needs \"{field}\""),
+            })
+        })
     };
     Ok(match kind {
         NoticeArg::RepairReady => types::NoticeKind::RepairReady(need(item, "item")?),

@@ -10,6 +10,7 @@ use pos_sms_host::{Error, PluginError, types};
 use serde_json::{Value, json};
 
 /// A failure that ends the command, with its exit code.
+#[derive(Debug)]
 pub struct Fail {
     /// 1 for a plugin, Twilio or host error; 2 for a usage error.
     pub code: u8,

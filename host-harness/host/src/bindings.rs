@@ -10,6 +10,13 @@ pub mod v0_1 {
     wasmtime::component::bindgen!({
         path: "../../wit/since_v0.1.0",
         world: "plugin",
+        // The writes go through the store's group commit, which callers await.
+        imports: {
+            "pos:sms/host.record-audit": async,
+            "pos:sms/host.update-audit": async,
+            "pos:sms/host.record-delivery": async,
+            "pos:sms/host.record-reply": async,
+        },
         exports: { default: async },
     });
 }
@@ -20,6 +27,15 @@ pub mod v0_2 {
     wasmtime::component::bindgen!({
         path: "../../wit/since_v0.2.0",
         world: "plugin",
+        // The writes of a send and of a webhook go through the store's group commit
+        // (`storage::GroupWriter`), which callers await.
+        imports: {
+            "pos:sms/host.record-audit": async,
+            "pos:sms/host.update-audit": async,
+            "pos:sms/host.record-outgoing": async,
+            "pos:sms/host.record-delivery": async,
+            "pos:sms/host.record-reply": async,
+        },
         exports: { default: async },
         additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
     });

@@ -19,8 +19,8 @@ use crate::runtime::clock::{Clock, SystemClock};
 use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
 use crate::storage::{
-    AuditEntry, AuditRow, ConsentRow, HeldRow, HostStore, NewConsent, OptOutEntry, OptOutRow,
-    Reply, SettledSend, StopListEvent, ThreadMessage, ThreadSummary,
+    AuditEntry, AuditRow, ConsentRow, GroupWriter, HeldRow, HostStore, NewConsent, OptOutEntry,
+    OptOutRow, Reply, SettledSend, StopListEvent, ThreadMessage, ThreadSummary,
 };
 use crate::types;
 
@@ -142,6 +142,15 @@ pub struct SyncFailure {
     pub why: String,
 }
 
+/// What [`Harness::group_commits`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommits {
+    /// Writes handed to the group commit.
+    pub writes: u64,
+    /// Transactions committed for them.
+    pub transactions: u64,
+}
+
 /// The pre-instantiated plugin, at the API version it was built for.
 enum Pre {
     V0_1(v0_1::PluginPre<HostState>),
@@ -166,6 +175,12 @@ pub struct Harness {
     resolver: Arc<dyn Resolver>,
     cache: CacheOutcome,
 }
+
+// A POS shares one harness between its tasks and threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Harness>();
+};
 
 /// The plugin's bytes and manifest, as the configuration names them.
 fn plugin_source(config: &HarnessConfig) -> Result<(Cow<'static, [u8]>, Manifest), LoadError> {
@@ -220,11 +235,14 @@ impl Harness {
         } else {
             Pre::V0_2(v0_2::PluginPre::new(pre).map_err(link)?)
         };
+        let store = Arc::new(Mutex::new(store));
+        let writer = Arc::new(GroupWriter::start(store.clone())?);
         let harness = Harness {
             pre,
             declared: Arc::new(manifest.outbound.clone()),
             parts: StateParts {
-                store: Arc::new(Mutex::new(store)),
+                store,
+                writer,
                 limits: config.limits,
                 pacer: SharedPacer::default(),
                 manifest: Arc::new(manifest),
@@ -257,6 +275,15 @@ impl Harness {
     /// Whether the compiled plugin came from the cache.
     pub fn cache_outcome(&self) -> CacheOutcome {
         self.cache
+    }
+
+    /// The store's group commit so far: writes of sends and webhooks handed to it, and the
+    /// transactions (one fsync each) they took. Concurrent calls share transactions.
+    pub fn group_commits(&self) -> GroupCommits {
+        GroupCommits {
+            writes: self.parts.writer.writes(),
+            transactions: self.parts.writer.batches(),
+        }
     }
 
     /// A fresh instance, for one call or a batch of calls.

@@ -29,7 +29,7 @@ use crate::policy::PolicyHooks;
 use crate::runtime::clock::{Clock, WasiWallClock};
 use crate::runtime::limits::{Enforcer, Limits};
 use crate::storage::{
-    AuditEntry, HostStore, NewHold, NewOutgoing, NewReply, NoticeState, OptOutEntry,
+    AuditEntry, GroupWriter, HostStore, NewHold, NewOutgoing, NewReply, NoticeState, OptOutEntry,
 };
 
 /// Everything one call's store holds.
@@ -39,6 +39,8 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: PolicyHooks,
     pub(crate) store: Arc<Mutex<HostStore>>,
+    /// The store's group commit, for the writes of a send and of a webhook.
+    pub(crate) writer: Arc<GroupWriter>,
     pub(crate) enforcer: Enforcer,
     pub(crate) pacer: SharedPacer,
     /// The plugin's manifest: it is served only the settings this declares.
@@ -52,6 +54,8 @@ pub struct HostState {
 pub struct StateParts {
     /// The host's storage.
     pub store: Arc<Mutex<HostStore>>,
+    /// Its group commit.
+    pub writer: Arc<GroupWriter>,
     /// Memory and CPU limits.
     pub limits: Limits,
     /// The harness's throughput budget.
@@ -76,6 +80,7 @@ impl HostState {
             table: ResourceTable::new(),
             hooks,
             store: parts.store,
+            writer: parts.writer,
             enforcer: Enforcer::new(parts.limits),
             pacer: parts.pacer,
             manifest: parts.manifest,
@@ -218,21 +223,29 @@ impl host::Host for HostState {
             .map_err(|e| store_failed("read a setting", e))
     }
 
-    fn record_audit(&mut self, entry: types::AuditEntry) -> Result<u64, types::HostError> {
+    async fn record_audit(&mut self, entry: types::AuditEntry) -> Result<u64, types::HostError> {
+        let entry = audit_entry(entry);
         let id = self
-            .db()
-            .append_audit(&audit_entry(entry))
+            .writer
+            .write(move |db| db.append_audit(&entry))
+            .await
             .map_err(|e| store_failed("write the audit log", e))?;
         u64::try_from(id).map_err(|_| {
             types::HostError::Other(format!("the audit log returned an invalid row id {id}"))
         })
     }
 
-    fn update_audit(&mut self, id: u64, entry: types::AuditEntry) -> Result<(), types::HostError> {
+    async fn update_audit(
+        &mut self,
+        id: u64,
+        entry: types::AuditEntry,
+    ) -> Result<(), types::HostError> {
         let row = i64::try_from(id)
             .map_err(|_| types::HostError::Invalid(format!("there is no audit row {id}")))?;
-        self.db()
-            .update_audit(row, &audit_entry(entry))
+        let entry = audit_entry(entry);
+        self.writer
+            .write(move |db| db.update_audit(row, &entry))
+            .await
             .map_err(|e| match e {
                 StorageError::NoAuditRow(_) => {
                     types::HostError::Invalid(format!("there is no audit row {id}"))
@@ -241,54 +254,66 @@ impl host::Host for HostState {
             })
     }
 
-    fn record_delivery(&mut self, update: types::DeliveryUpdate) -> Result<(), types::HostError> {
-        self.db()
-            .record_delivery(
-                &update.message_sid,
-                &update.status,
-                update.rank,
-                update.error_code,
-                update.reason.as_deref(),
-            )
+    async fn record_delivery(
+        &mut self,
+        update: types::DeliveryUpdate,
+    ) -> Result<(), types::HostError> {
+        self.writer
+            .write(move |db| {
+                db.record_delivery(
+                    &update.message_sid,
+                    &update.status,
+                    update.rank,
+                    update.error_code,
+                    update.reason.as_deref(),
+                )
+            })
+            .await
             .map_err(|e| store_failed("record a delivery status", e))
     }
 
-    fn record_reply(
+    async fn record_reply(
         &mut self,
         m: types::InboundMessage,
     ) -> Result<Option<String>, types::HostError> {
-        let intent = m
-            .classification
-            .as_ref()
-            .map(|c| (intent_name(c.intent), c.rule.as_str()));
         let at_unix = self.clock.now_unix();
-        self.db()
-            .record_reply(&NewReply {
-                message_sid: &m.message_sid,
-                from: &m.from,
-                to: &m.to,
-                body: &m.body,
-                intent,
-                at_unix,
+        self.writer
+            .write(move |db| {
+                let intent = m
+                    .classification
+                    .as_ref()
+                    .map(|c| (intent_name(c.intent), c.rule.as_str()));
+                db.record_reply(&NewReply {
+                    message_sid: &m.message_sid,
+                    from: &m.from,
+                    to: &m.to,
+                    body: &m.body,
+                    intent,
+                    at_unix,
+                })
             })
+            .await
             .map_err(|e| store_failed("store a reply", e))
     }
 
-    fn record_outgoing(&mut self, m: types::OutgoingMessage) -> Result<(), types::HostError> {
+    async fn record_outgoing(&mut self, m: types::OutgoingMessage) -> Result<(), types::HostError> {
         let audit_id = i64::try_from(m.audit_id).map_err(|_| {
             types::HostError::Invalid(format!("there is no audit row {}", m.audit_id))
         })?;
         let at_unix = self.clock.now_unix();
-        self.db()
-            .record_outgoing(&NewOutgoing {
-                audit_id,
-                to: &m.to,
-                sender: &m.sender,
-                body: &m.body,
-                event_id: m.event_id.as_deref(),
-                notice_key: m.notice_key.as_deref(),
-                at_unix,
+        self.writer
+            .write(move |db| {
+                db.record_outgoing(&NewOutgoing {
+                    audit_id,
+                    to: &m.to,
+                    sender: &m.sender,
+                    body: &m.body,
+                    event_id: m.event_id.as_deref(),
+                    notice_key: m.notice_key.as_deref(),
+                    at_unix,
+                })
             })
+            .await
             .map_err(|e| store_failed("keep a text in its thread", e))
     }
 

@@ -77,7 +77,7 @@ pub mod bindings;
 pub use bindings::v0_2::pos::sms::types;
 
 pub use error::{CustomerError, Error, PluginError};
-pub use harness::{Harness, HarnessConfig, Session};
+pub use harness::{GroupCommits, Harness, HarnessConfig, Session};
 
 /// The plugin component this library was built with (feature `embedded-plugin`).
 #[cfg(feature = "embedded-plugin")]

@@ -18,7 +18,9 @@ use serde::Serialize;
 use crate::error::StorageError;
 
 mod customers;
+mod group;
 pub use customers::{Customer, CustomerId};
+pub use group::GroupWriter;
 
 /// The database's file name inside the data directory.
 pub const DB_FILE: &str = "sms-host.db";

@@ -34,20 +34,27 @@ impl old_host::Host for HostState {
         new_host::Host::get_config(self, key).ok().flatten()
     }
 
-    fn record_audit(&mut self, entry: old::AuditEntry) -> Result<u64, String> {
-        new_host::Host::record_audit(self, entry.into()).map_err(text)
+    async fn record_audit(&mut self, entry: old::AuditEntry) -> Result<u64, String> {
+        new_host::Host::record_audit(self, entry.into())
+            .await
+            .map_err(text)
     }
 
-    fn update_audit(&mut self, id: u64, entry: old::AuditEntry) -> Result<(), String> {
-        new_host::Host::update_audit(self, id, entry.into()).map_err(text)
+    async fn update_audit(&mut self, id: u64, entry: old::AuditEntry) -> Result<(), String> {
+        new_host::Host::update_audit(self, id, entry.into())
+            .await
+            .map_err(text)
     }
 
-    fn record_delivery(&mut self, update: old::DeliveryUpdate) -> Result<(), String> {
-        new_host::Host::record_delivery(self, update.into()).map_err(text)
+    async fn record_delivery(&mut self, update: old::DeliveryUpdate) -> Result<(), String> {
+        new_host::Host::record_delivery(self, update.into())
+            .await
+            .map_err(text)
     }
 
-    fn record_reply(&mut self, message: old::InboundMessage) -> Result<(), String> {
+    async fn record_reply(&mut self, message: old::InboundMessage) -> Result<(), String> {
         new_host::Host::record_reply(self, message.into())
+            .await
             .map(|_| ())
             .map_err(text)
     }

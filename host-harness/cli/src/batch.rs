@@ -1,0 +1,296 @@
+//! `send` and `notify` with no recipient on the command line: JSON lines from stdin, sent
+//! `--parallel` at a time through one harness, one JSON result a line in input order.
+//!
+//! Every guarantee of a single send holds for each line: its pending audit row is on disk
+//! before its request leaves (concurrent sends share the fsync, see the host's group
+//! commit), an answer that never came reads as outcome unknown, and notices keep their
+//! once-only claim and the store's pacing.
+
+use std::io::BufRead as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use futures::StreamExt as _;
+use pos_sms_host::{Harness, types};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::args::{NoticeArg, PurposeArg};
+use crate::messages;
+use crate::output::{Fail, Out, batch_exit, notice_json, receipt_json};
+
+/// The most sends `--parallel` may keep in flight.
+pub const MAX_PARALLEL: usize = 256;
+
+/// Reads `--parallel`: a whole number from 1 to [`MAX_PARALLEL`].
+pub fn parse_parallel(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_PARALLEL).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--parallel is how many texts are in flight at once, a whole number from 1 to \
+             {MAX_PARALLEL}, not '{text}'"
+        )),
+    }
+}
+
+/// One line of `send`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendLine {
+    to: String,
+    body: String,
+    #[serde(default = "default_user")]
+    user: String,
+    #[serde(default)]
+    purpose: Option<String>,
+    #[serde(default)]
+    override_quiet_hours: bool,
+}
+
+fn default_user() -> String {
+    "cli".into()
+}
+
+/// One line of `notify`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeLine {
+    kind: String,
+    to: String,
+    customer: String,
+    event_id: String,
+    #[serde(default)]
+    item: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    amount: Option<String>,
+    #[serde(default)]
+    time: Option<String>,
+    #[serde(default = "default_automation")]
+    user: String,
+}
+
+fn default_automation() -> String {
+    "automation".into()
+}
+
+/// `send` from stdin.
+pub async fn send(harness: Harness, parallel: usize) -> Result<ExitCode, Fail> {
+    run(harness, parallel, "texts", |harness, line| async move {
+        let outgoing = send_line(&line)?;
+        let receipt = harness.send(outgoing).await?;
+        Ok(receipt_json(&receipt))
+    })
+    .await
+}
+
+/// `notify` from stdin.
+pub async fn notify(harness: Harness, parallel: usize) -> Result<ExitCode, Fail> {
+    run(harness, parallel, "notices", |harness, line| async move {
+        let event = notice_line(&line)?;
+        let outcome = harness.notify(event).await?;
+        Ok(notice_json(&outcome))
+    })
+    .await
+}
+
+/// Reads stdin's lines, runs `handle` on each with at most `parallel` in flight, and prints
+/// the results in input order as they are ready.
+async fn run<F, Fut>(
+    harness: Harness,
+    parallel: usize,
+    what: &str,
+    handle: F,
+) -> Result<ExitCode, Fail>
+where
+    F: Fn(Arc<Harness>, String) -> Fut + Send + Sync + Copy + 'static,
+    Fut: Future<Output = Result<Value, Fail>> + Send + 'static,
+{
+    let harness = Arc::new(harness);
+    // stdin is read on a thread of its own, so a slow producer never stalls the sends.
+    let (lines_tx, lines_rx) = tokio::sync::mpsc::channel::<Result<String, String>>(1024);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let line = line.map_err(|e| format!("reading stdin: {e}"));
+            let stop = line.is_err();
+            if lines_tx.blocking_send(line).is_err() || stop {
+                break;
+            }
+        }
+    });
+    let inputs = tokio_stream(lines_rx)
+        .enumerate()
+        .filter(|(_, line)| {
+            let blank = matches!(line, Ok(l) if l.trim().is_empty());
+            std::future::ready(!blank)
+        })
+        .map(|(index, line)| {
+            let harness = harness.clone();
+            tokio::spawn(async move {
+                let result = match line {
+                    Ok(line) => handle(harness, line).await,
+                    Err(e) => Err(Fail::host(e)),
+                };
+                (index + 1, result)
+            })
+        })
+        .buffered(parallel);
+    futures::pin_mut!(inputs);
+    let (mut failed, mut total) = (0_usize, 0_usize);
+    let out = Out { json: true };
+    while let Some(joined) = inputs.next().await {
+        let (line, result) =
+            joined.map_err(|e| Fail::host(format!("a send stopped unexpectedly: {e}")))?;
+        total += 1;
+        let value = match result {
+            Ok(mut value) => {
+                value["line"] = json!(line);
+                value
+            }
+            Err(fail) => {
+                failed += 1;
+                let mut value = Out::error_value(&fail);
+                value["line"] = json!(line);
+                value
+            }
+        };
+        out.print(&value, String::new);
+    }
+    Ok(batch_exit(failed, total, what))
+}
+
+/// A receiver as a stream.
+fn tokio_stream<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+fn parse<'a, T: Deserialize<'a>>(line: &'a str, example: &str) -> Result<T, Fail> {
+    serde_json::from_str(line).map_err(|e| {
+        Fail::usage(format!(
+            "this line is not a {example} ({e}); write one JSON object a line"
+        ))
+    })
+}
+
+fn send_line(line: &str) -> Result<types::Outgoing, Fail> {
+    let line: SendLine = parse(line, r#"{"to": …, "body": …, "user": …}"#)?;
+    let purpose = match line.purpose.as_deref() {
+        None | Some("transactional") => PurposeArg::Transactional,
+        Some("marketing") => PurposeArg::Marketing,
+        Some(other) => {
+            return Err(Fail::usage(format!(
+                "\"purpose\" is \"transactional\" or \"marketing\", not \"{other}\""
+            )));
+        }
+    };
+    Ok(types::Outgoing {
+        to: line.to,
+        body: line.body,
+        user: line.user,
+        purpose: messages::purpose(purpose),
+        override_quiet_hours: line.override_quiet_hours,
+    })
+}
+
+fn notice_line(line: &str) -> Result<types::NoticeEvent, Fail> {
+    let line: NoticeLine = parse(
+        line,
+        r#"{"kind": "repair-ready", "to": …, "customer": …, "event_id": …, "item": …}"#,
+    )?;
+    let kind = <NoticeArg as clap::ValueEnum>::from_str(&line.kind, false).map_err(|_| {
+        Fail::usage(format!(
+            "\"kind\" is repair-ready, custom-order-arrived, payment-link or \
+             appointment-reminder, not \"{}\"",
+            line.kind
+        ))
+    })?;
+    let notice = messages::notice_kind(
+        kind,
+        line.item,
+        line.url,
+        line.amount,
+        line.time,
+        messages::Spelling::Key,
+    )?;
+    Ok(types::NoticeEvent {
+        event_id: line.event_id,
+        to: line.to,
+        customer_first_name: line.customer,
+        notice,
+        user: line.user,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_is_one_to_the_cap() {
+        assert_eq!(parse_parallel("8"), Ok(8));
+        assert_eq!(parse_parallel("1"), Ok(1));
+        assert_eq!(parse_parallel("256"), Ok(256));
+        for bad in ["0", "257", "-1", "eight", ""] {
+            let e = parse_parallel(bad).unwrap_err();
+            assert!(e.contains("from 1 to 256"), "{e}");
+        }
+    }
+
+    #[test]
+    fn send_lines() {
+        let o = send_line(r#"{"to":"+15558675310","body":"hi","user":"sam"}"#).unwrap();
+        assert_eq!(
+            (o.to.as_str(), o.body.as_str(), o.user.as_str()),
+            ("+15558675310", "hi", "sam")
+        );
+        assert_eq!(o.purpose, types::Purpose::Transactional);
+        assert!(!o.override_quiet_hours);
+        let o = send_line(r#"{"to":"1","body":"b","purpose":"marketing"}"#).unwrap();
+        assert_eq!(
+            (o.user.as_str(), o.purpose),
+            ("cli", types::Purpose::Marketing)
+        );
+
+        let unknown = send_line(r#"{"to":"1","body":"b","bdy":"x"}"#).unwrap_err();
+        assert_eq!(unknown.kind, "usage");
+        assert!(
+            unknown.message.contains("unknown field `bdy`"),
+            "{}",
+            unknown.message
+        );
+        let missing = send_line(r#"{"to":"1"}"#).unwrap_err();
+        assert!(
+            missing.message.contains("missing field `body`"),
+            "{}",
+            missing.message
+        );
+        let purpose = send_line(r#"{"to":"1","body":"b","purpose":"promo"}"#).unwrap_err();
+        assert!(
+            purpose.message.contains("not \"promo\""),
+            "{}",
+            purpose.message
+        );
+        let not_json = send_line("to=1").unwrap_err();
+        assert!(not_json.message.contains("one JSON object a line"));
+    }
+
+    #[test]
+    fn notice_lines() {
+        let e = notice_line(
+            r#"{"kind":"payment-link","to":"1","customer":"Priya","event_id":"e1",
+                "url":"https://pay.example.com/x","amount":"$4"}"#,
+        )
+        .unwrap();
+        assert_eq!((e.event_id.as_str(), e.user.as_str()), ("e1", "automation"));
+        assert!(matches!(e.notice, types::NoticeKind::PaymentLink(ref p) if p.amount == "$4"));
+        let kind =
+            notice_line(r#"{"kind":"sale","to":"1","customer":"A","event_id":"e"}"#).unwrap_err();
+        assert!(kind.message.contains("not \"sale\""), "{}", kind.message);
+        let item = notice_line(r#"{"kind":"repair-ready","to":"1","customer":"A","event_id":"e"}"#)
+            .unwrap_err();
+        assert_eq!(item.message, "this notice needs \"item\"");
+    }
+}
