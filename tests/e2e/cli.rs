@@ -65,7 +65,7 @@ fn binary() -> PathBuf {
 fn warm_cache_file() -> &'static PathBuf {
     static FILE: OnceLock<PathBuf> = OnceLock::new();
     FILE.get_or_init(|| {
-        let engine = pos_sms_host::runtime::new_engine().expect("engine");
+        let engine = pos_sms_host::runtime::new_engine(1).expect("engine");
         let shared = shared_cache_dir();
         pos_sms_host::runtime::load_component(&engine, pos_sms_host::EMBEDDED_PLUGIN, &shared)
             .expect("the embedded plugin compiles");

@@ -751,3 +751,59 @@ async fn concurrent_sends_share_their_fsyncs_and_each_is_sent_and_audited_once()
         "{rows:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_past_the_instance_pool_wait_for_a_slot_instead_of_failing() {
+    let fake = start_fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_for(dir.path(), &fake);
+    config.max_instances = 2;
+    let harness = Harness::open(config).unwrap();
+    harness.connect(credentials()).await.unwrap();
+    // Two sessions hold both slots: a third call waits until one ends.
+    let first = harness.session().await.unwrap();
+    let second = harness.session().await.unwrap();
+    let waiting = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        harness.normalize_phone("(212) 555-0100"),
+    )
+    .await;
+    assert!(
+        waiting.is_err(),
+        "a third instance started with the pool full"
+    );
+    drop(first);
+    assert_eq!(
+        harness.normalize_phone("(212) 555-0100").await.unwrap(),
+        "+12125550100"
+    );
+    drop(second);
+    // Eight sends at once through two slots: every one goes out.
+    let sends = (0..8).map(|i| harness.send(outgoing(&format!("+1212555{i:04}"), "hi", "sam")));
+    for sent in futures::future::join_all(sends).await {
+        sent.expect("sent once a slot was free");
+    }
+    assert_eq!(fake.messages().len(), 8);
+}
+
+#[test]
+fn a_memory_limit_above_what_an_instance_can_have_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = HarnessConfig::new(dir.path());
+    config.limits.memory_bytes = pos_sms_host::runtime::MAX_MEMORY_BYTES + 1;
+    match Harness::open(config) {
+        Err(HostError::Load(LoadError::Engine(message))) => assert_eq!(
+            message,
+            "the memory limit is 67108865 bytes, above the 67108864 an instance can have; \
+             lower Limits::memory_bytes"
+        ),
+        Err(other) => panic!("expected LoadError::Engine, got {other:?}"),
+        Ok(_) => panic!("a harness opened with a memory limit it cannot honour"),
+    }
+    let mut config = HarnessConfig::new(dir.path());
+    config.max_instances = 0;
+    assert!(matches!(
+        Harness::open(config),
+        Err(HostError::Load(LoadError::Engine(m))) if m.starts_with("max_instances is 0")
+    ));
+}

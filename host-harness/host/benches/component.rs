@@ -6,13 +6,17 @@
 //! - `load/instantiate`: a fresh store and instance from the `InstancePre` (every call).
 //! - `send/plugin` vs `send/native_http`: a whole send against the fake Twilio on loopback,
 //!   next to a plain native HTTP client posting the same request (the floor).
+//! - `send/in_flight/N`: sends per second with N at once through one harness, on one tokio
+//!   runtime (their durable writes share fsyncs through the group commit).
 //!
 //! `cargo bench -p pos-sms-host`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use fake_twilio::{FakeConfig, FakeTwilio};
+use futures::StreamExt as _;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use pos_sms_host::policy::OutboundPolicy;
@@ -30,7 +34,7 @@ const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 struct Setup {
     runtime: tokio::runtime::Runtime,
     fake: FakeTwilio,
-    harness: Harness,
+    harness: Arc<Harness>,
     _dir: tempfile::TempDir,
 }
 
@@ -63,7 +67,7 @@ fn setup() -> Setup {
     Setup {
         runtime,
         fake,
-        harness,
+        harness: Arc::new(harness),
         _dir: dir,
     }
 }
@@ -107,7 +111,7 @@ fn through_component(c: &mut Criterion) {
 
 fn load(c: &mut Criterion) {
     let s = setup();
-    let engine = engine::new_engine().expect("engine");
+    let engine = engine::new_engine(engine::DEFAULT_MAX_INSTANCES).expect("engine");
     let cache = tempfile::tempdir().expect("temp dir");
     let mut group = c.benchmark_group("load");
     group.sample_size(10);
@@ -159,6 +163,16 @@ async fn native_post(addr: std::net::SocketAddr, body: &'static [u8], auth: &str
     status
 }
 
+fn outgoing() -> Outgoing {
+    Outgoing {
+        to: "(212) 555-0100".into(),
+        body: "Hi Sam, your ring repair is ready for pickup!".into(),
+        user: "bench".into(),
+        purpose: Purpose::Transactional,
+        override_quiet_hours: false,
+    }
+}
+
 fn send(c: &mut Criterion) {
     let s = setup();
     let mut group = c.benchmark_group("send");
@@ -168,16 +182,7 @@ fn send(c: &mut Criterion) {
             s.runtime.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    s.harness
-                        .send(Outgoing {
-                            to: "(212) 555-0100".into(),
-                            body: "Hi Sam, your ring repair is ready for pickup!".into(),
-                            user: "bench".into(),
-                            purpose: Purpose::Transactional,
-                            override_quiet_hours: false,
-                        })
-                        .await
-                        .expect("sent");
+                    s.harness.send(outgoing()).await.expect("sent");
                 }
                 start.elapsed()
             })
@@ -204,6 +209,35 @@ fn send(c: &mut Criterion) {
             })
         })
     });
+    group.finish();
+
+    let mut group = c.benchmark_group("send/in_flight");
+    group.measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(1));
+    for in_flight in [1usize, 8, 64] {
+        group.bench_with_input(
+            BenchmarkId::from_parameter(in_flight),
+            &in_flight,
+            |b, &in_flight| {
+                b.iter_custom(|iters| {
+                    s.runtime.block_on(async {
+                        let start = Instant::now();
+                        let sends = futures::stream::iter(0..iters)
+                            .map(|_| {
+                                let harness = s.harness.clone();
+                                tokio::spawn(async move { harness.send(outgoing()).await })
+                            })
+                            .buffer_unordered(in_flight);
+                        futures::pin_mut!(sends);
+                        while let Some(sent) = sends.next().await {
+                            sent.expect("joined").expect("sent");
+                        }
+                        start.elapsed()
+                    })
+                })
+            },
+        );
+    }
     group.finish();
 }
 

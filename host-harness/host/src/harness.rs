@@ -48,6 +48,10 @@ pub struct HarnessConfig {
     /// How the plugin's destinations are resolved, once per request: the addresses checked
     /// are the ones connected to [default: the system's resolver].
     pub resolver: Arc<dyn Resolver>,
+    /// The most instances alive at once (every call is one): a call past it waits for
+    /// another to end [default: [`runtime::DEFAULT_MAX_INSTANCES`]]. Their slots are
+    /// reserved when the harness opens.
+    pub max_instances: u32,
 }
 
 impl HarnessConfig {
@@ -63,6 +67,7 @@ impl HarnessConfig {
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
             resolver: Arc::new(SystemResolver),
+            max_instances: runtime::DEFAULT_MAX_INSTANCES,
         }
     }
 }
@@ -174,6 +179,8 @@ pub struct Harness {
     denials: DenialLog,
     resolver: Arc<dyn Resolver>,
     cache: CacheOutcome,
+    /// One permit per slot of the engine's instance pool.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 // A POS shares one harness between its tasks and threads.
@@ -219,7 +226,22 @@ impl Harness {
         let clock = config.clock.clone();
         store.set_clock(move || clock.now_unix())?;
         let (wasm, manifest) = plugin_source(&config)?;
-        let engine = runtime::new_engine()?;
+        if config.limits.memory_bytes > runtime::MAX_MEMORY_BYTES {
+            return Err(LoadError::Engine(format!(
+                "the memory limit is {} bytes, above the {} an instance can have; lower \
+                 Limits::memory_bytes",
+                config.limits.memory_bytes,
+                runtime::MAX_MEMORY_BYTES
+            ))
+            .into());
+        }
+        if config.max_instances == 0 {
+            return Err(LoadError::Engine(
+                "max_instances is 0, so no call could ever run; allow at least 1".into(),
+            )
+            .into());
+        }
+        let engine = runtime::new_engine(config.max_instances)?;
         let cache_dir = config
             .cache_dir
             .clone()
@@ -253,6 +275,7 @@ impl Harness {
             resolver: config.resolver.clone(),
             denials: DenialLog::default(),
             cache,
+            slots: Arc::new(tokio::sync::Semaphore::new(config.max_instances as usize)),
         };
         // Old texts lose their words on every open; a failure here is the store's to fix and
         // does not stop the harness.
@@ -288,6 +311,13 @@ impl Harness {
 
     /// A fresh instance, for one call or a batch of calls.
     pub async fn session(&self) -> Result<Session, Error> {
+        // The semaphore is never closed.
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Trap("the harness is closing".into()))?;
         let denials = self.denials.for_session();
         let hooks = PolicyHooks::new(
             self.policy.clone(),
@@ -319,6 +349,7 @@ impl Harness {
             plugin,
             api_version: self.parts.manifest.api_version.to_string(),
             denials,
+            _slot: slot,
         })
     }
 
@@ -793,6 +824,8 @@ pub struct Session {
     plugin: Instance,
     api_version: String,
     denials: DenialLog,
+    /// The pool slot the instance holds, released after it (fields drop in order).
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// Calls export `$call` of whichever version the session's plugin is. `$new` is the 0.2.0

@@ -413,7 +413,7 @@ pub fn installed_plugin(data_dir: &Path, id: &str) -> Result<InstalledPlugin, Er
 /// precompiling it into `<data>/cache`. On any refusal nothing is written.
 pub fn install(data_dir: &Path, package: &Path, mode: Mode) -> Result<InstalledPlugin, Error> {
     let verified = verify(unpack(package)?, &trusted_keys(data_dir))?;
-    let engine = crate::runtime::new_engine()?;
+    let engine = crate::runtime::new_engine(1)?;
     let (component, _) =
         crate::runtime::load_component(&engine, &verified.wasm, &data_dir.join("cache"))
             .map_err(|e| PackageError::Compile(e.to_string()))?;

@@ -635,10 +635,8 @@ impl HostStore {
     /// Reads a secret.
     pub fn get_secret(&self, name: &str) -> Result<Option<String>, StorageError> {
         self.conn
-            .query_row("SELECT value FROM secrets WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()
+            .prepare_cached("SELECT value FROM secrets WHERE name = ?1")
+            .and_then(|mut stmt| stmt.query_row([name], |r| r.get(0)).optional())
             .map_err(failed("read a secret"))
     }
 
@@ -671,10 +669,8 @@ impl HostStore {
     /// Reads a host setting.
     pub fn get_config(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.conn
-            .query_row("SELECT value FROM config WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+            .prepare_cached("SELECT value FROM config WHERE key = ?1")
+            .and_then(|mut stmt| stmt.query_row([key], |r| r.get(0)).optional())
             .map_err(failed("read a setting"))
     }
 
@@ -713,15 +709,13 @@ impl HostStore {
     /// Appends an audit row and returns its id.
     pub fn append_audit(&self, row: &AuditEntry) -> Result<i64, StorageError> {
         self.conn
-            .execute(
-                &format!(
-                    "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
+            .prepare_cached(&format!(
+                "INSERT INTO audit_log (at, action, recipient, body_length, segments, user,
                                             message_sid, status, error_kind, twilio_code,
                                             purpose, note)
                      VALUES ({NOW}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                ),
-                entry_values(row).as_slice(),
-            )
+            ))
+            .and_then(|mut stmt| stmt.execute(entry_values(row).as_slice()))
             .map_err(failed("append to the audit log"))?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -732,13 +726,13 @@ impl HostStore {
         values.push(&id);
         let changed = self
             .conn
-            .execute(
+            .prepare_cached(
                 "UPDATE audit_log SET action = ?1, recipient = ?2, body_length = ?3,
                         segments = ?4, user = ?5, message_sid = ?6, status = ?7,
                         error_kind = ?8, twilio_code = ?9, purpose = ?10, note = ?11
                  WHERE id = ?12",
-                values.as_slice(),
             )
+            .and_then(|mut stmt| stmt.execute(values.as_slice()))
             .map_err(failed("update the audit log"))?;
         if changed == 0 {
             return Err(StorageError::NoAuditRow(id));
@@ -876,14 +870,16 @@ impl HostStore {
     /// Keeps a text being sent in its customer's thread.
     pub fn record_outgoing(&self, o: &NewOutgoing<'_>) -> Result<(), StorageError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO outgoing (audit_id, number, sender, body, event_id, notice_key, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(audit_id) DO UPDATE SET number = excluded.number,
                      sender = excluded.sender, body = excluded.body,
                      event_id = excluded.event_id, notice_key = excluded.notice_key,
                      at = excluded.at",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     o.audit_id,
                     o.to,
                     o.sender,
@@ -891,8 +887,8 @@ impl HostStore {
                     o.event_id,
                     o.notice_key,
                     o.at_unix
-                ],
-            )
+                ])
+            })
             .map_err(failed("keep a text in its thread"))?;
         Ok(())
     }
@@ -1346,12 +1342,8 @@ impl HostStore {
     pub fn is_opted_out(&self, number: &str) -> Result<bool, StorageError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT opted_out FROM opt_outs WHERE number = ?1",
-                [number],
-                |r| r.get::<_, bool>(0),
-            )
-            .optional()
+            .prepare_cached("SELECT opted_out FROM opt_outs WHERE number = ?1")
+            .and_then(|mut stmt| stmt.query_row([number], |r| r.get::<_, bool>(0)).optional())
             .map_err(failed("read the opt-outs"))?
             .unwrap_or(false))
     }

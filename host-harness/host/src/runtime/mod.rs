@@ -25,10 +25,36 @@ use wasmtime::component::Component;
 
 use crate::error::LoadError;
 
-/// The process's engine.
-pub fn new_engine() -> Result<Engine, LoadError> {
+/// Instances alive at once, by default: calls past it wait for one to end
+/// ([`crate::HarnessConfig::max_instances`]).
+pub const DEFAULT_MAX_INSTANCES: u32 = 1000;
+
+/// The most linear memory an instance may have; [`limits::Limits::memory_bytes`] may not
+/// ask for more.
+pub const MAX_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+
+/// An engine whose instances come from a pool of `max_instances` slots.
+///
+/// Every call runs in a fresh instance, so instantiation is the hot path. The default
+/// allocator maps and unmaps each instance's memory, and at a few thousand calls a second
+/// that churn (page faults, TLB shootdowns across cores, the kernel's mmap lock) was most of
+/// a send's CPU time. The pool reserves the slots once and resets a slot's memory (from its
+/// copy-on-write image) when an instance ends.
+pub fn new_engine(max_instances: u32) -> Result<Engine, LoadError> {
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    let slots = max_instances.max(1);
+    pool.total_component_instances(slots)
+        // A component instance is several core instances (the program and wit-component's
+        // shims), each with at most one memory and a few tables.
+        .total_core_instances(slots.saturating_mul(8))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(8))
+        .total_stacks(slots)
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .decommit_batch_size(64);
     let mut config = wasmtime::Config::new();
     config.wasm_component_model(true);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     // CPU limits: an epoch ticked by a background thread (see `limits`).
     config.epoch_interruption(true);
     let engine = Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
