@@ -247,3 +247,56 @@ async fn a_keep_alive_connection_left_idle_is_closed_after_the_header_timeout() 
         "still open"
     );
 }
+
+/// The figures of [`five_thousand_signed_webhooks_from_fifty_clients_are_each_recorded_once`].
+const CLIENTS: usize = 50;
+const PER_CLIENT: usize = 100;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_thousand_signed_webhooks_from_fifty_clients_are_each_recorded_once() {
+    let (world, server) = serving(ServeLimits::default()).await;
+    let addr = server.addr();
+    let sid = |client: usize, n: usize| format!("SM{:032x}", client * 1_000_000 + n);
+    let started = Instant::now();
+    let clients = (0..CLIENTS).map(|client| async move {
+        let mut latencies = Vec::with_capacity(PER_CLIENT);
+        for n in 0..PER_CLIENT {
+            let request = signed_request(addr, "/twilio", "Thanks, see you then", &sid(client, n));
+            let sent = Instant::now();
+            assert_eq!(status_of(addr, &request).await, 204);
+            latencies.push(sent.elapsed());
+        }
+        latencies
+    });
+    let mut latencies: Vec<Duration> = futures_join(clients).await.concat();
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let total = CLIENTS * PER_CLIENT;
+    let p99 = latencies[total * 99 / 100];
+    eprintln!(
+        "{total} signed webhooks from {CLIENTS} clients in {elapsed:.2?}: {:.0}/s, p50 {:.2?}, \
+         p99 {p99:.2?}",
+        total as f64 / elapsed.as_secs_f64(),
+        latencies[total / 2],
+    );
+
+    // Each is recorded once; a repeat of some is answered and stored no second time.
+    let replies = world.harness.replies(None, 10 * total as u32).unwrap();
+    assert_eq!(replies.len(), total);
+    let distinct: std::collections::BTreeSet<&str> =
+        replies.iter().map(|r| r.message_sid.as_str()).collect();
+    assert_eq!(distinct.len(), total);
+    for n in 0..10 {
+        let request = signed_request(addr, "/twilio", "Thanks, see you then", &sid(0, n));
+        assert_eq!(status_of(addr, &request).await, 204);
+    }
+    assert_eq!(
+        world
+            .harness
+            .replies(None, 10 * total as u32)
+            .unwrap()
+            .len(),
+        total
+    );
+    server.shutdown().await;
+}
