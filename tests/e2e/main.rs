@@ -12,6 +12,7 @@ mod conversations;
 mod durability;
 mod faults;
 mod library;
+mod node_host;
 mod notices;
 mod packages;
 mod secrets;
