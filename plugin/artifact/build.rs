@@ -14,7 +14,8 @@ fn main() {
         .nth(2)
         .expect("plugin/artifact sits two levels below the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    for watched in ["plugin/core", "plugin/component", "wit", "Cargo.lock"] {
+    // Cargo.toml holds the wasm-release profile the component is built with.
+    for watched in ["plugin/core", "plugin/component", "wit", "Cargo.lock", "Cargo.toml"] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
