@@ -9,19 +9,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bin=${HOST_HARNESS:-target/release/host-harness}
-# A relative HOST_HARNESS is taken from where the script was started; the default from the repo.
-if [[ -n ${HOST_HARNESS:-} && $bin != /* ]]; then bin=$PWD/$bin; fi
-cd "$here/.."
-[[ $bin == /* ]] || bin=$PWD/$bin
+source "$here/binary.sh"
 runs=${RUNS:-3}
 count=${COUNT:-9125}
-
-if [[ ! -x $bin ]]; then
-  echo "counter.sh: no host-harness binary at $bin" >&2
-  echo "  build it with: cargo build --release -p host-harness   (or set HOST_HARNESS=path/to/host-harness)" >&2
-  exit 1
-fi
 command -v node >/dev/null || { echo "counter.sh: node (20 or later) is needed for Twilio's calculator" >&2; exit 1; }
 if [[ ! -d bench/node_modules/sms-segments-calculator ]]; then
   npm ci --prefix bench --no-audit --no-fund >&2

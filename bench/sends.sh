@@ -10,18 +10,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bin=${HOST_HARNESS:-target/release/host-harness}
-if [[ -n ${HOST_HARNESS:-} && $bin != /* ]]; then bin=$PWD/$bin; fi
-cd "$here/.."
-[[ $bin == /* ]] || bin=$PWD/$bin
+source "$here/binary.sh"
 n=${N:-1000}
 parallels=${PARALLEL:-1 8 64}
-
-if [[ ! -x $bin ]]; then
-  echo "sends.sh: no host-harness binary at $bin" >&2
-  echo "  build it with: cargo build --release -p host-harness   (or set HOST_HARNESS=path/to/host-harness)" >&2
-  exit 1
-fi
 
 # The fake's credentials, and only those: whatever Twilio settings the caller has are not used.
 sid=AC0123456789abcdef0123456789abcdef

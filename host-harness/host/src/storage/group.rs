@@ -256,6 +256,8 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // The store is held on purpose while the writes queue (the writer thread waits for it).
+    #[allow(clippy::await_holding_lock)]
     async fn concurrent_writes_share_transactions_and_all_land() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Mutex::new(HostStore::open(dir.path()).unwrap()));
