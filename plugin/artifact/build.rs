@@ -15,7 +15,13 @@ fn main() {
         .expect("plugin/artifact sits two levels below the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     // Cargo.toml holds the wasm-release profile the component is built with.
-    for watched in ["plugin/core", "plugin/component", "wit", "Cargo.lock", "Cargo.toml"] {
+    for watched in [
+        "plugin/core",
+        "plugin/component",
+        "wit",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
