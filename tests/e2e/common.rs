@@ -226,3 +226,14 @@ pub async fn status_of(addr: std::net::SocketAddr, request: &[u8]) -> u16 {
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status in {answer:?}"))
 }
+
+/// Runs `npm ci` in `dir`, one of the tests' own npm packages; `needs` says what the tests
+/// need when npm cannot run.
+pub fn npm_ci(dir: &std::path::Path, needs: &str) {
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .status()
+        .unwrap_or_else(|e| panic!("{needs} (running npm: {e})"));
+    assert!(status.success(), "npm ci in {} failed", dir.display());
+}

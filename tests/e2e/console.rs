@@ -617,14 +617,7 @@ fn browser_tests() -> PathBuf {
         .join("node_modules/playwright-core/package.json")
         .exists()
     {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| {
-                panic!("the browser tests need Node.js and npm (running npm: {e})")
-            });
-        assert!(status.success(), "npm ci in {} failed", dir.display());
+        crate::common::npm_ci(&dir, "the browser tests need Node.js and npm");
     }
     dir
 }

@@ -29,12 +29,7 @@ fn installed_package() -> PathBuf {
             .join("node_modules/better-sqlite3/build/Release/better_sqlite3.node")
             .exists()
     {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| panic!("the Node host's tests need Node.js 20+ and npm ({e})"));
-        assert!(status.success(), "npm ci in {} failed", dir.display());
+        common::npm_ci(&dir, "the Node host's tests need Node.js 20+ and npm");
     }
     dir
 }

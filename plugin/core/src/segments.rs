@@ -378,10 +378,7 @@ impl Exact {
     /// An ASCII character that is a cluster of its own.
     #[inline]
     fn ascii(&mut self, b: u8) {
-        let septets = ASCII_SEPTETS[usize::from(b & 0x7F)];
-        self.single((septets != 0).then_some(septets), || {
-            char::from(b).to_string()
-        });
+        self.single(gsm::ascii_septets(b), || char::from(b).to_string());
     }
 
     /// One grapheme cluster from the segmenter.
