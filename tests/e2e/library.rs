@@ -706,6 +706,21 @@ async fn a_plugin_for_an_unsupported_api_version_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn sends_one_after_another_travel_over_one_kept_connection() {
+    let w = connected_world().await;
+    for i in 0..10 {
+        let to = format!("+1212555{i:04}");
+        w.harness
+            .send(outgoing(&to, "Your ring is ready", "serial"))
+            .await
+            .unwrap();
+    }
+    // The connection `connect` opened carries every send: no new TCP (or TLS) per message.
+    assert_eq!(w.fake.connections(), 1);
+    assert_eq!(w.fake.messages().len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn concurrent_sends_share_their_fsyncs_and_each_is_sent_and_audited_once() {
     let w = connected_world().await;
     let before = w.harness.group_commits();
@@ -733,6 +748,8 @@ async fn concurrent_sends_share_their_fsyncs_and_each_is_sent_and_audited_once()
 
     let sent: std::collections::BTreeSet<&str> = receipts.iter().map(|r| r.sid.as_str()).collect();
     assert_eq!(sent.len(), 64, "every receipt has its own SID");
+    // At most one connection a request in flight (fewer when one was free again in time).
+    assert!(w.fake.connections() <= 65, "{}", w.fake.connections());
     assert_eq!(w.fake.messages().len(), 64, "nothing is sent twice");
     let rows = w.harness.audit(1000).unwrap();
     assert_eq!(rows.len(), 64);

@@ -264,6 +264,7 @@ impl FakeTwilio {
             messages: Mutex::new(Vec::new()),
             faults: Mutex::new(VecDeque::new()),
             callbacks: Arc::new(Mutex::new(Vec::new())),
+            connections: std::sync::atomic::AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
@@ -289,6 +290,14 @@ impl FakeTwilio {
             ip => ip,
         };
         format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// How many connections the fake has accepted so far (a client that keeps its
+    /// connections alive makes fewer than it makes requests).
+    pub fn connections(&self) -> usize {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every request received so far, in arrival order.
@@ -350,6 +359,8 @@ struct Shared {
     messages: Mutex<Vec<StoredMessage>>,
     faults: Mutex<VecDeque<Fault>>,
     callbacks: Arc<Mutex<Vec<CallbackOutcome>>>,
+    /// Connections accepted so far.
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 /// A status callback the fake posted to a message's `StatusCallback`.
@@ -478,6 +489,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    shared.connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     connections.spawn(serve_connection(stream, Arc::clone(&shared)));
                 }
                 // E.g. EMFILE: back off instead of spinning or giving up.

@@ -14,7 +14,9 @@ use crate::error::{Denial, Error, LimitExceeded, LoadError, PluginError, Refusal
 use crate::imports::{HostState, SharedPacer, StateParts, linker, purpose_name};
 use crate::manifest::{self, Manifest};
 use crate::origin::Origin;
-use crate::policy::{DenialLog, OutboundPolicy, PolicyHooks, Resolver, SystemResolver, Timeouts};
+use crate::policy::{
+    Connector, DenialLog, OutboundPolicy, PolicyHooks, Resolver, SystemResolver, Timeouts,
+};
 use crate::runtime::clock::{Clock, SystemClock};
 use crate::runtime::limits::{self, Limits};
 use crate::runtime::{self, CacheOutcome};
@@ -178,6 +180,8 @@ pub struct Harness {
     timeouts: Timeouts,
     denials: DenialLog,
     resolver: Arc<dyn Resolver>,
+    /// The plugin's connections, kept open between calls.
+    connector: Arc<Connector>,
     cache: CacheOutcome,
     /// One permit per slot of the engine's instance pool.
     slots: Arc<tokio::sync::Semaphore>,
@@ -273,6 +277,7 @@ impl Harness {
             policy: Arc::new(config.policy),
             timeouts: config.timeouts,
             resolver: config.resolver.clone(),
+            connector: Arc::default(),
             denials: DenialLog::default(),
             cache,
             slots: Arc::new(tokio::sync::Semaphore::new(config.max_instances as usize)),
@@ -325,6 +330,7 @@ impl Harness {
             self.timeouts,
             denials.clone(),
             self.resolver.clone(),
+            self.connector.clone(),
         );
         let engine = match &self.pre {
             Pre::V0_1(pre) => pre.engine(),

@@ -24,7 +24,7 @@ use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 use crate::error::{Denial, DenialReason};
 use crate::origin::{Origin, twilio_origin};
 
-pub use connect::{Resolution, Resolver, SystemResolver};
+pub use connect::{Connector, Resolution, Resolver, SystemResolver};
 
 /// Requests for `from` go to `to` instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,18 +195,20 @@ pub struct PolicyHooks {
     timeouts: Timeouts,
     denials: DenialLog,
     resolver: Arc<dyn Resolver>,
+    connector: Arc<Connector>,
 }
 
 impl PolicyHooks {
     /// Hooks for one store: the host's `policy` and the plugin's `declared` destinations;
     /// refusals are appended to `denials`; names are resolved (once per request) by
-    /// `resolver`.
+    /// `resolver`; allowed requests travel over `connector`'s connections.
     pub fn new(
         policy: Arc<OutboundPolicy>,
         declared: Arc<Vec<Origin>>,
         timeouts: Timeouts,
         denials: DenialLog,
         resolver: Arc<dyn Resolver>,
+        connector: Arc<Connector>,
     ) -> PolicyHooks {
         PolicyHooks {
             policy,
@@ -214,6 +216,7 @@ impl PolicyHooks {
             timeouts,
             denials,
             resolver,
+            connector,
         }
     }
 }
@@ -250,6 +253,7 @@ impl WasiHttpHooks for PolicyHooks {
         let allow_local = self.policy.allow_local;
         let origin = Origin::of_uri(request.uri());
         let resolver = self.resolver.clone();
+        let connector = self.connector.clone();
         Box::new(async move {
             let route = route(decision, origin, allow_local, &*resolver).await;
             // A p2 guest calls `handle` first and writes the body afterwards. Reading the body
@@ -291,7 +295,7 @@ impl WasiHttpHooks for PolicyHooks {
                     .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
                 request.headers_mut().insert(http::header::HOST, host);
             }
-            let (response, io) = connect::send(request, options, pinned).await?;
+            let (response, io) = connector.send(request, options, pinned).await?;
             // The most of an answer's body the plugin can read: Twilio's answers are a few KB,
             // and a server that sends more must not fill the plugin's memory. Reading past it
             // fails with `HTTP-response-body-size`; the body's own errors pass unchanged.
