@@ -12,11 +12,11 @@
 //! The [`Connector`] keeps a connection whose response was read to its end for the next
 //! request to the same origin over the same checked addresses.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -549,7 +549,10 @@ mod tests {
         // The server closes every connection after its second answer.
         let server = server(None, 2).await;
         let connector = Connector::default();
-        let to = pinned(&format!("http://127.0.0.1:{}", server.addr.port()), server.addr);
+        let to = pinned(
+            &format!("http://127.0.0.1:{}", server.addr.port()),
+            server.addr,
+        );
         for n in 0..5 {
             let answer = exchange(&connector, &to, &format!("/{n}")).await.unwrap();
             assert_eq!(answer, format!("- /{n}"));
@@ -594,14 +597,20 @@ mod tests {
     async fn a_response_not_read_to_its_end_does_not_give_its_connection_back() {
         let server = server(None, usize::MAX).await;
         let connector = Connector::default();
-        let to = pinned(&format!("http://127.0.0.1:{}", server.addr.port()), server.addr);
+        let to = pinned(
+            &format!("http://127.0.0.1:{}", server.addr.port()),
+            server.addr,
+        );
         let (response, _io) = connector
             .send(request("/"), RequestOptions::default(), to.clone())
             .await
             .unwrap();
         drop(response);
         assert_eq!(connector.idle_connections(), 0);
-        assert_eq!(exchange(&connector, &to, "/again").await.unwrap(), "- /again");
+        assert_eq!(
+            exchange(&connector, &to, "/again").await.unwrap(),
+            "- /again"
+        );
         assert_eq!(server.accepted.load(Ordering::SeqCst), 2);
         assert_eq!(connector.idle_connections(), 1);
     }
