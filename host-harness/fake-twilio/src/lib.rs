@@ -84,6 +84,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
@@ -264,7 +265,7 @@ impl FakeTwilio {
             messages: Mutex::new(Vec::new()),
             faults: Mutex::new(VecDeque::new()),
             callbacks: Arc::new(Mutex::new(Vec::new())),
-            connections: std::sync::atomic::AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
@@ -295,9 +296,7 @@ impl FakeTwilio {
     /// How many connections the fake has accepted so far (a client that keeps its
     /// connections alive makes fewer than it makes requests).
     pub fn connections(&self) -> usize {
-        self.shared
-            .connections
-            .load(std::sync::atomic::Ordering::SeqCst)
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Every request received so far, in arrival order.
@@ -360,7 +359,7 @@ struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     callbacks: Arc<Mutex<Vec<CallbackOutcome>>>,
     /// Connections accepted so far.
-    connections: std::sync::atomic::AtomicUsize,
+    connections: AtomicUsize,
 }
 
 /// A status callback the fake posted to a message's `StatusCallback`.
@@ -489,7 +488,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    shared.connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    shared.connections.fetch_add(1, Ordering::SeqCst);
                     connections.spawn(serve_connection(stream, Arc::clone(&shared)));
                 }
                 // E.g. EMFILE: back off instead of spinning or giving up.

@@ -6,8 +6,9 @@
 //! answer that changes in between (rebinding: public for the check, `10.0.0.1` for the
 //! connection) reach inside the store's network. So this module owns the connection: its
 //! [`Resolver`] is asked once, and the TCP connection, TLS (with the name as SNI and for
-//! the certificate, against the webpki roots) and HTTP/1.1 run over the address that was
-//! checked, with the same connect, first-byte and between-bytes timeouts wasi:http has.
+//! the certificate, against the webpki roots unless the [`Connector`] is given others) and
+//! HTTP/1.1 run over the address that was checked, with the same connect, first-byte and
+//! between-bytes timeouts wasi:http has.
 //!
 //! The [`Connector`] keeps a connection whose response was read to its end for the next
 //! request to the same origin over the same checked addresses.
@@ -102,11 +103,6 @@ async fn connect_any(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStrea
 
 type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, Error>;
 type Sender = hyper::client::conn::http1::SendRequest<Body>;
-
-type Sent = (
-    http::Response<Body>,
-    Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,
-);
 
 /// How long an idle connection is kept for the next request. Servers close idle
 /// connections after a minute or more (60 s is the common load balancer default); staying
@@ -251,7 +247,7 @@ impl Connector {
         mut request: http::Request<Body>,
         options: RequestOptions,
         pinned: Pinned,
-    ) -> Result<Sent, Error> {
+    ) -> Result<http::Response<Body>, Error> {
         let connect = options.connect_timeout.unwrap_or(Duration::from_secs(600));
         let first_byte = options
             .first_byte_timeout
@@ -296,7 +292,7 @@ impl Connector {
             }
         };
         let idle = self.idle.clone();
-        let response = response.map(|incoming| {
+        Ok(response.map(|incoming| {
             BetweenBytes {
                 incoming,
                 every: between,
@@ -304,10 +300,7 @@ impl Connector {
                 back: Some((sender, key, idle)),
             }
             .boxed_unsync()
-        });
-        // The connection outlives this exchange; the response's own errors reach the plugin
-        // through its body.
-        Ok((response, Box::pin(std::future::ready(Ok(())))))
+        }))
     }
 }
 
@@ -500,7 +493,7 @@ mod tests {
 
     /// Sends one request and reads its answer to the end.
     async fn exchange(connector: &Connector, pinned: &Pinned, path: &str) -> Result<String, Error> {
-        let (response, _io) = connector
+        let response = connector
             .send(request(path), RequestOptions::default(), pinned.clone())
             .await?;
         let body = response.into_body().collect().await?.to_bytes();
@@ -601,7 +594,7 @@ mod tests {
             &format!("http://127.0.0.1:{}", server.addr.port()),
             server.addr,
         );
-        let (response, _io) = connector
+        let response = connector
             .send(request("/"), RequestOptions::default(), to.clone())
             .await
             .unwrap();
