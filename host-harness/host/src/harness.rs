@@ -261,6 +261,7 @@ impl Harness {
         } else {
             Pre::V0_2(v0_2::PluginPre::new(pre).map_err(link)?)
         };
+        let reader = Arc::new(Mutex::new(store.open_reader()?));
         let store = Arc::new(Mutex::new(store));
         let writer = Arc::new(GroupWriter::start(store.clone())?);
         let harness = Harness {
@@ -268,6 +269,7 @@ impl Harness {
             declared: Arc::new(manifest.outbound.clone()),
             parts: StateParts {
                 store,
+                reader,
                 writer,
                 limits: config.limits,
                 pacer: SharedPacer::default(),

@@ -39,6 +39,8 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: PolicyHooks,
     pub(crate) store: Arc<Mutex<HostStore>>,
+    /// The store's read-only connection, for the call's reads.
+    pub(crate) reader: Arc<Mutex<HostStore>>,
     /// The store's group commit, for the writes of a send and of a webhook.
     pub(crate) writer: Arc<GroupWriter>,
     pub(crate) enforcer: Enforcer,
@@ -54,6 +56,9 @@ pub struct HostState {
 pub struct StateParts {
     /// The host's storage.
     pub store: Arc<Mutex<HostStore>>,
+    /// A read-only connection to it ([`HostStore::open_reader`]): reads never wait while the
+    /// group commit holds `store` through its fsync.
+    pub reader: Arc<Mutex<HostStore>>,
     /// Its group commit.
     pub writer: Arc<GroupWriter>,
     /// Memory and CPU limits.
@@ -80,6 +85,7 @@ impl HostState {
             table: ResourceTable::new(),
             hooks,
             store: parts.store,
+            reader: parts.reader,
             writer: parts.writer,
             enforcer: Enforcer::new(parts.limits),
             pacer: parts.pacer,
@@ -88,8 +94,16 @@ impl HostState {
         }
     }
 
+    /// The connection for writes outside the group commit.
     fn db(&self) -> MutexGuard<'_, HostStore> {
         self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The connection for reads.
+    fn reads(&self) -> MutexGuard<'_, HostStore> {
+        self.reader
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -192,7 +206,7 @@ fn consent_source(name: &str) -> Option<types::ConsentSource> {
 
 impl host::Host for HostState {
     fn get_secret(&mut self, name: String) -> Result<Option<String>, types::HostError> {
-        self.db()
+        self.reads()
             .get_secret(&name)
             .map_err(|e| store_failed("read a secret", e))
     }
@@ -218,7 +232,7 @@ impl host::Host for HostState {
             );
             return Ok(None);
         }
-        self.db()
+        self.reads()
             .get_config(&key)
             .map_err(|e| store_failed("read a setting", e))
     }
@@ -347,7 +361,7 @@ impl host::Host for HostState {
     }
 
     fn is_opted_out(&mut self, number: String) -> Result<bool, types::HostError> {
-        self.db()
+        self.reads()
             .is_opted_out(&number)
             .map_err(|e| store_failed("read the stop list", e))
     }
@@ -358,7 +372,7 @@ impl host::Host for HostState {
         purpose: types::Purpose,
     ) -> Result<Option<types::Consent>, types::HostError> {
         let row = self
-            .db()
+            .reads()
             .active_consent(&number, purpose_name(purpose))
             .map_err(|e| store_failed("read the consents", e))?;
         row.map(|row| {
@@ -437,7 +451,7 @@ impl host::Host for HostState {
     }
 
     fn throttle(&mut self, segments: u32) -> u64 {
-        let rate = logged(self.db().get_config(CONFIG_SEGMENTS_PER_SECOND))
+        let rate = logged(self.reads().get_config(CONFIG_SEGMENTS_PER_SECOND))
             .flatten()
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_SEGMENTS_PER_SECOND);

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::error::StorageError;
@@ -625,6 +625,30 @@ impl HostStore {
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         })?;
         Ok(store)
+    }
+
+    /// A second connection to this store that only reads (`query_only`), for the reads of a
+    /// call: in WAL mode it sees every committed write and never waits while the writer
+    /// commits, so a send's settings, secrets and stop-list checks do not queue behind
+    /// another send's fsync. Rows it stamps would need the clock, but it writes none.
+    pub fn open_reader(&self) -> Result<HostStore, StorageError> {
+        let open_failed = |e: rusqlite::Error| StorageError::Open {
+            path: self.path.clone(),
+            source: Box::new(e),
+        };
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_failed)?;
+        conn.busy_timeout(std::time::Duration::from_secs(15))
+            .map_err(open_failed)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(open_failed)?;
+        Ok(HostStore {
+            conn,
+            path: self.path.clone(),
+        })
     }
 
     /// The database file.
@@ -1755,6 +1779,55 @@ mod tests {
         assert!(
             at[..4].parse::<u32>().is_ok_and(|year| year >= 2025),
             "{at}"
+        );
+    }
+
+    #[test]
+    fn the_reader_sees_what_is_committed_without_waiting_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HostStore::open(dir.path()).unwrap();
+        store.set_config("store-name", "Gems").unwrap();
+        let reader = store.open_reader().unwrap();
+        assert_eq!(reader.path(), store.path());
+        // The writer is mid-transaction (as the group commit is through its fsync): the
+        // reader answers at once, from the last commit.
+        store.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        store.set_config("store-name", "Gems & Co").unwrap();
+        store.set_secret("twilio-auth-token", "t0k3n").unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            reader.get_config("store-name").unwrap().as_deref(),
+            Some("Gems")
+        );
+        assert_eq!(reader.get_secret("twilio-auth-token").unwrap(), None);
+        assert!(!reader.is_opted_out("+12125550100").unwrap());
+        // Not the 15 s busy timeout: a WAL reader never waits for a writer.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        store.conn.execute_batch("COMMIT").unwrap();
+        assert_eq!(
+            reader.get_config("store-name").unwrap().as_deref(),
+            Some("Gems & Co")
+        );
+        assert_eq!(
+            reader.get_secret("twilio-auth-token").unwrap().as_deref(),
+            Some("t0k3n")
+        );
+        // It is query-only: a write through it fails, and nothing changes.
+        let refused = reader.set_config("store-name", "Other").unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                StorageError::Query {
+                    action: "save a setting",
+                    ..
+                }
+            ),
+            "{refused:?}"
+        );
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        assert_eq!(
+            store.get_config("store-name").unwrap().as_deref(),
+            Some("Gems & Co")
         );
     }
 
