@@ -33,6 +33,10 @@ pub const DEFAULT_MAX_INSTANCES: u32 = 1000;
 /// ask for more.
 pub const MAX_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 
+/// The bytes of each table a slot keeps resident (2,048 entries of 8 bytes: more than the
+/// plugin's tables hold).
+const TABLE_KEEP_RESIDENT: usize = 16 * 1024;
+
 /// An engine whose instances come from a pool of `max_instances` slots.
 ///
 /// Every call runs in a fresh instance, so instantiation is the hot path. The default
@@ -51,7 +55,13 @@ pub fn new_engine(max_instances: u32) -> Result<Engine, LoadError> {
         .total_tables(slots.saturating_mul(8))
         .total_stacks(slots)
         .max_memory_size(MAX_MEMORY_BYTES)
-        .decommit_batch_size(64);
+        .decommit_batch_size(64)
+        // A slot's tables are zeroed in place when its instance ends, not decommitted: the
+        // next instance's lazy table initialisation then writes to pages already its own,
+        // where a decommitted page faults once per instance and the fault's TLB shootdown
+        // interrupts the other core. 3,000 sends at --parallel 64: 2.9 fewer page faults a
+        // send, 0.57 s down to 0.45-0.50 s. Keeping linear memory resident measured no gain.
+        .table_keep_resident(TABLE_KEEP_RESIDENT);
     let mut config = wasmtime::Config::new();
     config.wasm_component_model(true);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
