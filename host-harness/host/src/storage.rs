@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::error::StorageError;
@@ -636,11 +636,7 @@ impl HostStore {
             path: self.path.clone(),
             source: Box::new(e),
         };
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(open_failed)?;
+        let conn = Connection::open(&self.path).map_err(open_failed)?;
         conn.busy_timeout(std::time::Duration::from_secs(15))
             .map_err(open_failed)?;
         conn.pragma_update(None, "query_only", true)

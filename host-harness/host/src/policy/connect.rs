@@ -120,9 +120,22 @@ struct Key {
 }
 
 /// Connections kept open between requests, by destination.
-#[derive(Default)]
 struct Idle {
     by_key: Mutex<HashMap<Key, Vec<(Sender, Instant)>>>,
+    /// How long an idle connection is kept ([`IDLE_FOR`]).
+    keep_for: Duration,
+    /// The most kept per destination ([`MAX_IDLE`]).
+    max: usize,
+}
+
+impl Default for Idle {
+    fn default() -> Self {
+        Idle {
+            by_key: Mutex::default(),
+            keep_for: IDLE_FOR,
+            max: MAX_IDLE,
+        }
+    }
 }
 
 impl Idle {
@@ -135,7 +148,7 @@ impl Idle {
         let mut map = self.map();
         let idle = map.get_mut(key)?;
         let found = std::iter::from_fn(|| idle.pop())
-            .find(|(sender, since)| !sender.is_closed() && since.elapsed() < IDLE_FOR);
+            .find(|(sender, since)| !sender.is_closed() && since.elapsed() < self.keep_for);
         if idle.is_empty() {
             map.remove(key);
         }
@@ -146,8 +159,8 @@ impl Idle {
     fn put(&self, key: Key, sender: Sender) {
         let mut map = self.map();
         let idle = map.entry(key).or_default();
-        idle.retain(|(sender, since)| !sender.is_closed() && since.elapsed() < IDLE_FOR);
-        if idle.len() < MAX_IDLE {
+        idle.retain(|(sender, since)| !sender.is_closed() && since.elapsed() < self.keep_for);
+        if idle.len() < self.max {
             idle.push((sender, Instant::now()));
         }
     }
@@ -279,15 +292,13 @@ impl Connector {
                 .map_err(|_| Error::ConnectionReadTimeout)?;
             match sent {
                 Ok(response) => break response,
-                Err(mut e) => match e.take_message() {
-                    // Not a byte of it was written to the kept connection, which had closed:
-                    // it goes, once, on a new one.
-                    Some(unsent) if reused => {
+                Err(mut e) => match resend(e.take_message(), reused) {
+                    Some(unsent) => {
                         request = unsent;
                         sender = self.open(&pinned, connect).await?;
                         reused = false;
                     }
-                    _ => return Err(Error::from(e.into_error())),
+                    None => return Err(Error::from(e.into_error())),
                 },
             }
         };
@@ -302,6 +313,15 @@ impl Connector {
             .boxed_unsync()
         }))
     }
+}
+
+/// What goes again after a request failed on a connection: the request hyper handed back
+/// (`unsent`: not a byte of it was written) when the connection was a kept one, which had
+/// closed while idle; it then goes once, on a new connection. Nothing else goes again: a
+/// request that was written, even in part, may have reached the server, and a new
+/// connection that fails is the server's answer.
+fn resend<R>(unsent: Option<R>, reused: bool) -> Option<R> {
+    unsent.filter(|_| reused)
 }
 
 /// A response body that fails with `connection-read-timeout` when no frame comes for
@@ -343,9 +363,6 @@ impl http_body::Body for BetweenBytes {
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) if e.is_timeout() => {
-                Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
-            }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
             Poll::Ready(None) => {
                 self.finished();
@@ -372,6 +389,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use http_body_util::Full;
+    use http_body::Body as _;
     use hyper::service::service_fn;
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -498,6 +516,165 @@ mod tests {
             .await?;
         let body = response.into_body().collect().await?.to_bytes();
         Ok(String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// A connector whose kept connections expire after `keep_for`, at most `max` of them
+    /// per destination.
+    fn keeping(keep_for: Duration, max: usize) -> Connector {
+        Connector {
+            idle: Arc::new(Idle {
+                by_key: Mutex::default(),
+                keep_for,
+                max,
+            }),
+            ..Connector::default()
+        }
+    }
+
+    fn plain(server: &Server) -> Pinned {
+        pinned(
+            &format!("http://127.0.0.1:{}", server.addr.port()),
+            server.addr,
+        )
+    }
+
+    /// `n` answers held at once, their bodies unread: `n` connections.
+    async fn held(connector: &Connector, to: &Pinned, n: usize) -> Vec<http::Response<Body>> {
+        let mut held = Vec::new();
+        for i in 0..n {
+            let response = connector
+                .send(
+                    request(&format!("/{i}")),
+                    RequestOptions::default(),
+                    to.clone(),
+                )
+                .await
+                .unwrap();
+            held.push(response);
+        }
+        held
+    }
+
+    async fn read_to_end(response: http::Response<Body>) -> Bytes {
+        response.into_body().collect().await.unwrap().to_bytes()
+    }
+
+    #[test]
+    fn only_a_request_handed_back_from_a_kept_connection_goes_again() {
+        assert_eq!(resend(Some("request"), true), Some("request"));
+        // A new connection that fails is the server's answer.
+        assert_eq!(resend(Some("request"), false), None);
+        // Written, even in part: it may have arrived.
+        assert_eq!(resend(None::<&str>, true), None);
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_too_long_is_dropped_not_used() {
+        const KEEP: Duration = Duration::from_millis(500);
+        let stale = KEEP + Duration::from_millis(300);
+        let server = server(None, usize::MAX).await;
+        let to = plain(&server);
+        let connector = keeping(KEEP, 8);
+        let mut held = held(&connector, &to, 3).await.into_iter();
+        assert_eq!(server.accepted.load(Ordering::SeqCst), 3);
+        read_to_end(held.next().unwrap()).await;
+        assert_eq!(connector.idle_connections(), 1);
+        tokio::time::sleep(stale).await;
+        // Keeping the second drops the first, idle too long; the third joins the second.
+        read_to_end(held.next().unwrap()).await;
+        assert_eq!(connector.idle_connections(), 1);
+        read_to_end(held.next().unwrap()).await;
+        assert_eq!(connector.idle_connections(), 2);
+        assert_eq!(format!("{connector:?}"), "Connector { idle: 2, .. }");
+        // Both idle too long now: the next request goes on a fourth connection.
+        tokio::time::sleep(stale).await;
+        assert_eq!(exchange(&connector, &to, "/late").await.unwrap(), "- /late");
+        assert_eq!(server.accepted.load(Ordering::SeqCst), 4);
+        assert_eq!(connector.idle_connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn at_most_the_cap_of_connections_is_kept_per_destination() {
+        let server = server(None, usize::MAX).await;
+        let to = plain(&server);
+        let connector = keeping(IDLE_FOR, 2);
+        for response in held(&connector, &to, 3).await {
+            read_to_end(response).await;
+        }
+        assert_eq!(server.accepted.load(Ordering::SeqCst), 3);
+        assert_eq!(connector.idle_connections(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_body_tells_its_length_and_its_end() {
+        let server = server(None, usize::MAX).await;
+        let connector = Connector::default();
+        let response = connector
+            .send(request("/abc"), RequestOptions::default(), plain(&server))
+            .await
+            .unwrap();
+        let mut body = response.into_body();
+        assert_eq!(body.size_hint().exact(), Some(6));
+        assert!(!body.is_end_stream());
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "- /abc");
+        assert!(body.is_end_stream());
+        assert_eq!(connector.idle_connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn each_frame_restarts_the_between_bytes_limit() {
+        // Four chunks 150 ms apart (450 ms in all) on `/steady`; on `/stall`, one chunk and
+        // then 700 ms of silence. The limit is 400 ms between frames.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                    let mut buf = vec![0; 4096];
+                    let mut seen = Vec::new();
+                    while !seen.ends_with(b"To=%2B15005550006") {
+                        let Ok(n @ 1..) = tcp.read(&mut buf).await else {
+                            return;
+                        };
+                        seen.extend_from_slice(&buf[..n]);
+                    }
+                    let (gap, chunks) = if seen.starts_with(b"POST /stall ") {
+                        (Duration::from_millis(700), 2)
+                    } else {
+                        (Duration::from_millis(150), 4)
+                    };
+                    let _ = tcp
+                        .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                        .await;
+                    for n in 0..chunks {
+                        if n > 0 {
+                            tokio::time::sleep(gap).await;
+                        }
+                        let _ = tcp.write_all(format!("1\r\n{n}\r\n").as_bytes()).await;
+                    }
+                    let _ = tcp.write_all(b"0\r\n\r\n").await;
+                });
+            }
+        });
+        let connector = Connector::default();
+        let to = pinned(&format!("http://127.0.0.1:{}", addr.port()), addr);
+        let options = || RequestOptions {
+            between_bytes_timeout: Some(Duration::from_millis(400)),
+            ..RequestOptions::default()
+        };
+        let steady = connector
+            .send(request("/steady"), options(), to.clone())
+            .await
+            .unwrap();
+        assert_eq!(read_to_end(steady).await, "0123");
+        let stall = connector
+            .send(request("/stall"), options(), to)
+            .await
+            .unwrap();
+        let e = stall.into_body().collect().await.unwrap_err();
+        assert!(matches!(e, Error::ConnectionReadTimeout), "{e:?}");
     }
 
     #[tokio::test]
