@@ -388,8 +388,8 @@ impl http_body::Body for BetweenBytes {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use http_body_util::Full;
     use http_body::Body as _;
+    use http_body_util::Full;
     use hyper::service::service_fn;
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
