@@ -1745,8 +1745,8 @@ async fn inbox_and_thread_through_the_cli() {
     run.expect_code(0);
     assert_eq!(
         run.json(),
-        json!({"number": "+12125550100", "last_at": DAYTIME_RFC3339, "last_direction": "out",
-               "last_body": "We close at 6 today", "unread": 0})
+        json!({"number": "+12125550100", "name": null, "last_at": DAYTIME_RFC3339,
+               "last_direction": "out", "last_body": "We close at 6 today", "unread": 0})
     );
     let run = cli
         .run(&["--json", "thread", "--number", "(212) 555-0100"])
@@ -1778,12 +1778,25 @@ async fn inbox_and_thread_through_the_cli() {
         "SMsaturday",
     );
     harness.handle_webhook(reply).await.unwrap();
-    drop(harness);
     let run = cli.run(&["inbox"]).await;
     assert_eq!(
         run.stdout,
         format!(
             "+12125550100  {DAYTIME_RFC3339}  them: “Can I pick it up Saturday?”  [1 unread]\n"
+        )
+    );
+    // Once the number is in the customer list, the inbox names them.
+    harness
+        .add_customer("Sam Rivera", "(212) 555-0100")
+        .await
+        .unwrap();
+    drop(harness);
+    let run = cli.run(&["inbox"]).await;
+    assert_eq!(
+        run.stdout,
+        format!(
+            "+12125550100 (Sam Rivera)  {DAYTIME_RFC3339}  them: “Can I pick it up Saturday?”  \
+             [1 unread]\n"
         )
     );
     let run = cli.run(&["thread", "--number", "+12125550100"]).await;

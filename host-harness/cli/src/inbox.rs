@@ -39,9 +39,13 @@ pub fn inbox(harness: &Harness, out: Out) -> Result<ExitCode, Fail> {
         } else {
             "you"
         };
+        let name = t
+            .name
+            .as_deref()
+            .map_or_else(String::new, |name| format!(" ({name})"));
         out.print(&Value::Null, || {
             format!(
-                "{}  {}  {who}: {}{unread}",
+                "{}{name}  {}  {who}: {}{unread}",
                 t.number,
                 t.last_at,
                 words(t.last_body.as_deref())

@@ -646,14 +646,7 @@ async fn sync(call: &Call<'_>) -> Routed {
 fn inbox(call: &Call<'_>) -> Routed {
     let harness = &call.state.harness;
     let threads = harness.inbox().map_err(host_error)?;
-    let mut list = Vec::with_capacity(threads.len());
-    for t in threads {
-        let name = harness.customer_name(&t.number).map_err(host_error)?;
-        let mut value = json!(t);
-        value["name"] = json!(name);
-        list.push(value);
-    }
-    ok(json!({ "threads": list }))
+    ok(json!({ "threads": threads }))
 }
 
 async fn thread(call: &Call<'_>, number: &str) -> Routed {

@@ -395,6 +395,9 @@ pub struct SettledSend<'a> {
 pub struct ThreadSummary {
     /// The customer's number.
     pub number: String,
+    /// The customer's name in the store's list, if the number is there (the first by name
+    /// when several customers share it, as [`HostStore::customer_name`] answers).
+    pub name: Option<String>,
     /// When the last message was (UTC, RFC 3339).
     pub last_at: String,
     /// `out` (the store's) or `in` (the customer's).
@@ -932,13 +935,16 @@ impl HostStore {
                  SELECT r.number, strftime('%Y-%m-%dT%H:%M:%SZ', r.at, 'unixepoch'),
                         r.incoming, r.body,
                         (SELECT COUNT(*) FROM replies AS p
-                          WHERE p.from_number = r.number AND p.read_at IS NULL)
+                          WHERE p.from_number = r.number AND p.read_at IS NULL),
+                        (SELECT c.name FROM customers AS c WHERE c.phone = r.number
+                          ORDER BY c.name COLLATE NOCASE, c.id LIMIT 1)
                  FROM ranked AS r WHERE r.n = 1
                  ORDER BY r.at DESC, r.number",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(ThreadSummary {
                     number: r.get(0)?,
+                    name: r.get(5)?,
                     last_at: r.get(1)?,
                     last_direction: direction(r.get(2)?),
                     last_body: r.get(3)?,
@@ -2152,6 +2158,7 @@ mod tests {
             store.threads().unwrap(),
             [ThreadSummary {
                 number: customer.into(),
+                name: None,
                 last_at: "2026-12-03T17:00:01Z".into(),
                 last_direction: "in",
                 last_body: Some("Running late".into()),
@@ -2187,8 +2194,20 @@ mod tests {
         );
         assert_eq!(thread[1].status.as_deref(), Some("failed"));
         assert_eq!(thread[0].at, "2026-12-01T17:00:00Z");
-        // Reading the thread marked it read.
+        // Reading the thread marked it read. The thread carries the customer's name once the
+        // number is in the list, the first by name when two share it.
         assert_eq!(store.threads().unwrap()[0].unread, 0);
+        store.add_customer("sam Rivera", customer).unwrap();
+        store.add_customer("Alex Rivera", customer).unwrap();
+        store.add_customer("Dana Lee", "+12125550199").unwrap();
+        let threads = store.threads().unwrap();
+        assert_eq!(threads.len(), 1);
+        assert_eq!(threads[0].name.as_deref(), Some("Alex Rivera"));
+        assert_eq!(
+            threads[0].name,
+            store.customer_name(customer).unwrap(),
+            "one answer for the inbox and the thread"
+        );
         assert!(store.thread(customer).unwrap().iter().all(|m| m.read));
 
         // Retention: texts older than the cut lose their words; the audit rows stay.
