@@ -555,6 +555,21 @@ mod tests {
         held
     }
 
+    /// Reads one request of [`request`]'s (its body ends the form) off a raw connection, or
+    /// what came before the client hung up.
+    async fn read_request(tcp: &mut TcpStream) -> Vec<u8> {
+        use tokio::io::AsyncReadExt as _;
+        let mut buf = vec![0; 4096];
+        let mut seen = Vec::new();
+        while !seen.ends_with(b"To=%2B15005550006") {
+            let Ok(n @ 1..) = tcp.read(&mut buf).await else {
+                break;
+            };
+            seen.extend_from_slice(&buf[..n]);
+        }
+        seen
+    }
+
     async fn read_to_end(response: http::Response<Body>) -> Bytes {
         response.into_body().collect().await.unwrap().to_bytes()
     }
@@ -631,15 +646,8 @@ mod tests {
         tokio::spawn(async move {
             while let Ok((mut tcp, _)) = listener.accept().await {
                 tokio::spawn(async move {
-                    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-                    let mut buf = vec![0; 4096];
-                    let mut seen = Vec::new();
-                    while !seen.ends_with(b"To=%2B15005550006") {
-                        let Ok(n @ 1..) = tcp.read(&mut buf).await else {
-                            return;
-                        };
-                        seen.extend_from_slice(&buf[..n]);
-                    }
+                    use tokio::io::AsyncWriteExt as _;
+                    let seen = read_request(&mut tcp).await;
                     let (gap, chunks) = if seen.starts_with(b"POST /stall ") {
                         (Duration::from_millis(700), 2)
                     } else {
@@ -719,10 +727,7 @@ mod tests {
         // The server closes every connection after its second answer.
         let server = server(None, 2).await;
         let connector = Connector::default();
-        let to = pinned(
-            &format!("http://127.0.0.1:{}", server.addr.port()),
-            server.addr,
-        );
+        let to = plain(&server);
         for n in 0..5 {
             let answer = exchange(&connector, &to, &format!("/{n}")).await.unwrap();
             assert_eq!(answer, format!("- /{n}"));
@@ -741,15 +746,8 @@ mod tests {
         tokio::spawn(async move {
             while let Ok((mut tcp, _)) = listener.accept().await {
                 counter.fetch_add(1, Ordering::SeqCst);
-                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-                let mut buf = vec![0; 4096];
-                let mut seen = Vec::new();
-                while !seen.ends_with(b"To=%2B15005550006") {
-                    let Ok(n @ 1..) = tcp.read(&mut buf).await else {
-                        break;
-                    };
-                    seen.extend_from_slice(&buf[..n]);
-                }
+                use tokio::io::AsyncWriteExt as _;
+                read_request(&mut tcp).await;
                 let _ = tcp
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                     .await;
@@ -767,10 +765,7 @@ mod tests {
     async fn a_response_not_read_to_its_end_does_not_give_its_connection_back() {
         let server = server(None, usize::MAX).await;
         let connector = Connector::default();
-        let to = pinned(
-            &format!("http://127.0.0.1:{}", server.addr.port()),
-            server.addr,
-        );
+        let to = plain(&server);
         let response = connector
             .send(request("/"), RequestOptions::default(), to.clone())
             .await
