@@ -232,6 +232,19 @@ async fn a_huge_answer_is_cut_at_the_host_cap_and_is_outcome_unknown() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_answer_nested_past_any_parser_s_depth_is_outcome_unknown_not_a_trap() {
+    let w = impatient_world().await;
+    let (e, posts) = failed_send(&w, [Fault::DeeplyNested]).await;
+    assert_eq!(posts, 1);
+    let detail = outcome_unknown(&e);
+    assert!(
+        detail.starts_with("Twilio answered HTTP 201 with a body that is not a Message"),
+        "{detail}"
+    );
+    assert_eq!(last_audit(&w), audited("outcome-unknown", None));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_html_answer_to_a_send_is_outcome_unknown_after_one_post() {
     let w = impatient_world().await;
     let (e, posts) = failed_send(&w, [Fault::NotJson]).await;

@@ -117,6 +117,8 @@ const API_PREFIX: &str = "/2010-04-01/Accounts/";
 const ACCOUNT_DATE: &str = "Fri, 01 Mar 2024 09:30:00 +0000";
 /// Size of a [`Fault::HugeBody`] answer.
 const HUGE_BODY: usize = 2 * 1024 * 1024;
+/// How deep a [`Fault::DeeplyNested`] answer's arrays go.
+pub const DEEP_NESTING: usize = 100_000;
 /// How long a [`Fault::CloseMidResponse`] answer waits after its partial body (so that it is
 /// flushed to the client) before the connection is closed.
 const CUT_PAUSE: Duration = Duration::from_millis(50);
@@ -152,6 +154,9 @@ pub enum Fault {
     UnknownCode,
     /// The success status with a 2 MiB body that starts like a Message resource.
     HugeBody,
+    /// The success status with a Message resource whose `num_segments` is arrays nested
+    /// [`DEEP_NESTING`] deep: a parser that follows them all runs out of stack.
+    DeeplyNested,
     /// The request is read and recorded but neither handled nor answered (a send creates
     /// nothing); the connection stays open until the client gives up or the fake shuts down.
     Stall,
@@ -671,6 +676,20 @@ fn fault_response(fault: &Fault, success: StatusCode) -> Option<Response<AnswerB
             let mut body = head.to_vec();
             body.resize(HUGE_BODY - 2, b'x');
             body.extend_from_slice(b"\"}");
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() = success;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Fault::DeeplyNested => {
+            let mut body =
+                br#"{"sid":"SM00000000000000000000000000000000","status":"queued","num_segments":"#
+                    .to_vec();
+            body.resize(body.len() + DEEP_NESTING, b'[');
+            body.resize(body.len() + DEEP_NESTING, b']');
+            body.push(b'}');
             let mut response = Response::new(Full::new(Bytes::from(body)));
             *response.status_mut() = success;
             response
