@@ -676,12 +676,7 @@ fn fault_response(fault: &Fault, success: StatusCode) -> Option<Response<AnswerB
             let mut body = head.to_vec();
             body.resize(HUGE_BODY - 2, b'x');
             body.extend_from_slice(b"\"}");
-            let mut response = Response::new(Full::new(Bytes::from(body)));
-            *response.status_mut() = success;
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
+            json_bytes_response(success, body)
         }
         Fault::DeeplyNested => {
             let mut body =
@@ -690,12 +685,7 @@ fn fault_response(fault: &Fault, success: StatusCode) -> Option<Response<AnswerB
             body.resize(body.len() + DEEP_NESTING, b'[');
             body.resize(body.len() + DEEP_NESTING, b']');
             body.push(b'}');
-            let mut response = Response::new(Full::new(Bytes::from(body)));
-            *response.status_mut() = success;
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
+            json_bytes_response(success, body)
         }
         Fault::CloseMidResponse => {
             let message = json!({
@@ -1384,7 +1374,12 @@ fn twilio_error(status: StatusCode, code: u32, message: &str) -> Response<Full<B
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    json_bytes_response(status, body.to_string().into_bytes())
+}
+
+/// `body`, already JSON (or meant to pass for it), with `status`.
+fn json_bytes_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
         .headers_mut()
