@@ -268,3 +268,21 @@ async fn a_granted_name_that_resolves_inside_the_network_is_refused_before_any_c
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
     assert!(!harness.status().await.unwrap().connected);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_call_sees_what_an_earlier_call_left_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(dir.path(), OutboundPolicy::default());
+    // One after another: each call runs in the slot the last one used, reset in between.
+    for _ in 0..20 {
+        assert_eq!(h.send(order("remember")).await.unwrap().status, "clean");
+    }
+    // Many at once, so slots are reused while others run.
+    let calls = (0..64).map(|_| h.send(order("remember")));
+    for receipt in futures::future::join_all(calls).await {
+        assert_eq!(receipt.unwrap().status, "clean");
+    }
+    // A call that filled its memory to the limit leaves nothing either.
+    limit_of(h.send(order("grow")).await.unwrap_err());
+    assert_eq!(h.send(order("remember")).await.unwrap().status, "clean");
+}

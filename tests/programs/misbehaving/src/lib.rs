@@ -7,7 +7,9 @@
 //! - `get URL` / `post URL`: a request to any destination (the policy must refuse it);
 //! - `host-header URL`: a request that sets its own `Host` header;
 //! - `env`: reports the environment variables and preopened directories it can see;
-//! - `trap`: panics, which traps the call (the component is built with `panic = "abort"`).
+//! - `trap`: panics, which traps the call (the component is built with `panic = "abort"`);
+//! - `remember`: reports whether its memory holds anything an earlier call wrote (a static
+//!   that starts at 7, a 256 KiB zeroed static), then writes over both.
 //!
 //! Anything else succeeds with a receipt whose status is `ok`.
 
@@ -24,6 +26,34 @@ use wasip2::http::outgoing_handler;
 use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
 
 struct Misbehaving;
+
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+
+/// In the data segment, at 7 until a `remember` call writes 99.
+static LEFT_BEHIND: AtomicU32 = AtomicU32::new(7);
+/// Zeroed (bss, not in the data segment) until a `remember` call fills it.
+static SCRATCH: [AtomicU8; 256 * 1024] = [const { AtomicU8::new(0) }; 256 * 1024];
+
+/// `clean`, or what an earlier call left behind; then leaves something behind itself.
+fn remember() -> String {
+    let mut found = Vec::new();
+    let seen = LEFT_BEHIND.swap(99, Ordering::Relaxed);
+    if seen != 7 {
+        found.push(format!("the static holds {seen}"));
+    }
+    let dirty = SCRATCH
+        .iter()
+        .filter(|b| b.swap(0xAB, Ordering::Relaxed) != 0)
+        .count();
+    if dirty > 0 {
+        found.push(format!("{dirty} scratch bytes are not zero"));
+    }
+    if found.is_empty() {
+        "clean".into()
+    } else {
+        found.join("; ")
+    }
+}
 
 fn receipt(status: String) -> Receipt {
     Receipt {
@@ -115,6 +145,7 @@ impl Guest for Misbehaving {
                 }
             }
             ("trap", _) => panic!("a deliberate trap"),
+            ("remember", _) => Ok(receipt(remember())),
             ("get", url) => request(Method::Get, url, false),
             ("post", url) => request(Method::Post, url, false),
             ("host-header", url) => request(Method::Get, url, true),
