@@ -148,6 +148,22 @@ impl Cli {
         self.run_with(args, &[], None).await
     }
 
+    /// The CLI with `--data-dir`, `--twilio-url` and TWILIO_AUTH_TOKEN=TOKEN, not started.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(binary());
+        cmd.arg("--data-dir").arg(self.dir.path());
+        if let Some(url) = &self.twilio_url {
+            cmd.args(["--twilio-url", url]);
+        }
+        cmd.args(args);
+        for var in CLEARED_ENV {
+            cmd.env_remove(var);
+        }
+        cmd.env("TWILIO_AUTH_TOKEN", TOKEN);
+        cmd.env("HOST_HARNESS_NOW", DAYTIME_RFC3339);
+        cmd
+    }
+
     /// Like [`Cli::run`] with extra environment (`None` removes a variable) and stdin.
     async fn run_with(
         &self,
@@ -155,14 +171,7 @@ impl Cli {
         env: &[(&str, Option<&str>)],
         stdin: Option<&str>,
     ) -> Run {
-        let mut cmd = Command::new(binary());
-        cmd.arg("--data-dir").arg(self.dir.path());
-        if let Some(url) = &self.twilio_url {
-            cmd.args(["--twilio-url", url]);
-        }
-        cmd.args(args);
-        cmd.env("TWILIO_AUTH_TOKEN", TOKEN);
-        cmd.env("HOST_HARNESS_NOW", DAYTIME_RFC3339);
+        let mut cmd = self.command(args);
         for (key, value) in env {
             match value {
                 Some(value) => cmd.env(key, value),
@@ -1950,6 +1959,56 @@ async fn send_reads_json_lines_and_answers_each_in_input_order() {
     let rows = audit(&cli).await;
     assert_eq!(rows.len(), 37, "{rows:#?}");
     assert!(rows.iter().all(|r| r["status"] != "pending"), "{rows:#?}");
+
+    // A producer that waits for each answer before writing the next line gets it: results
+    // are not held back until stdin closes.
+    let mut child = cli
+        .command(&["send", "--parallel", "4"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the host-harness binary starts");
+    let mut stdin = child.stdin.take().expect("stdin pipe");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout pipe"));
+    let streamed = tokio::task::spawn_blocking(move || {
+        let mut answers = Vec::new();
+        for i in 0..3 {
+            writeln!(
+                stdin,
+                r#"{{"to": "+1212555{i:04}", "body": "Ready", "user": "sam"}}"#
+            )
+            .expect("writing a line");
+            let mut answer = String::new();
+            std::io::BufRead::read_line(&mut stdout, &mut answer).expect("reading an answer");
+            answers.push(answer);
+        }
+        answers
+    });
+    let Ok(answers) = tokio::time::timeout(Duration::from_secs(30), streamed).await else {
+        // Ends the reads the answers never came for.
+        let _ = child.kill();
+        panic!("the CLI held its answers back while stdin was open");
+    };
+    let status = child.wait().expect("the CLI exits once stdin closes");
+    assert!(status.success(), "{status}");
+    let answers: Vec<Value> = answers
+        .unwrap()
+        .iter()
+        .map(|a| serde_json::from_str(a).expect("a JSON result"))
+        .collect();
+    let numbers: Vec<(u64, &str)> = answers
+        .iter()
+        .map(|a| (a["line"].as_u64().unwrap(), a["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            (1, "+12125550000"),
+            (2, "+12125550001"),
+            (3, "+12125550002")
+        ]
+    );
 
     // --parallel is checked, and --body needs --to.
     let run = cli.run(&["send", "--parallel", "0"]).await;
