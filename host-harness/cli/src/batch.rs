@@ -77,22 +77,33 @@ fn default_automation() -> String {
 
 /// `send` from stdin.
 pub async fn send(harness: Harness, parallel: usize) -> Result<ExitCode, Fail> {
-    run(harness, parallel, "texts", |harness, line| async move {
+    let batch = run(harness, parallel, "texts", |harness, line| async move {
         let outgoing = send_line(&line)?;
         let receipt = harness.send(outgoing).await?;
         Ok(receipt_json(&receipt))
-    })
-    .await
+    });
+    on_workers(batch).await
 }
 
 /// `notify` from stdin.
 pub async fn notify(harness: Harness, parallel: usize) -> Result<ExitCode, Fail> {
-    run(harness, parallel, "notices", |harness, line| async move {
+    let batch = run(harness, parallel, "notices", |harness, line| async move {
         let event = notice_line(&line)?;
         let outcome = harness.notify(event).await?;
         Ok(notice_json(&outcome))
-    })
-    .await
+    });
+    on_workers(batch).await
+}
+
+/// Runs a batch as a task on the runtime's workers, not on the thread that waits for the
+/// command: each send's result then reaches the batch's loop without waking that thread (a
+/// futex wake and two context switches a send, a tenth of a batch's system calls).
+async fn on_workers(
+    batch: impl Future<Output = Result<ExitCode, Fail>> + Send + 'static,
+) -> Result<ExitCode, Fail> {
+    tokio::spawn(batch)
+        .await
+        .map_err(|e| Fail::host(format!("the batch stopped unexpectedly: {e}")))?
 }
 
 /// Reads stdin's lines, runs `handle` on each with at most `parallel` in flight, and prints
@@ -100,27 +111,7 @@ pub async fn notify(harness: Harness, parallel: usize) -> Result<ExitCode, Fail>
 async fn run<F, Fut>(
     harness: Harness,
     parallel: usize,
-    what: &str,
-    handle: F,
-) -> Result<ExitCode, Fail>
-where
-    F: Fn(Arc<Harness>, String) -> Fut + Send + Sync + Copy + 'static,
-    Fut: Future<Output = Result<Value, Fail>> + Send + 'static,
-{
-    // The loop runs as a task on the runtime's workers, not on the thread that waits for
-    // the command: each send's result then reaches it without waking that thread (a futex
-    // wake and two context switches a send, a tenth of a batch's system calls).
-    let what = what.to_string();
-    tokio::spawn(async move { drive(harness, parallel, &what, handle).await })
-        .await
-        .map_err(|e| Fail::host(format!("the batch stopped unexpectedly: {e}")))?
-}
-
-/// [`run`]'s loop.
-async fn drive<F, Fut>(
-    harness: Harness,
-    parallel: usize,
-    what: &str,
+    what: &'static str,
     handle: F,
 ) -> Result<ExitCode, Fail>
 where
