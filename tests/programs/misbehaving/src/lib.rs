@@ -17,6 +17,8 @@
 
 wit_bindgen::generate!({ world: "plugin", path: "../../../wit/since_v0.1.0" });
 
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+
 use exports::pos::sms::sms::Guest;
 use pos::sms::types::{
     Account, ConnectionStatus, Credentials, Encoding, Error, NoticeEvent, NoticeReceipt, Outgoing,
@@ -26,8 +28,6 @@ use wasip2::http::outgoing_handler;
 use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
 
 struct Misbehaving;
-
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
 /// In the data segment, at 7 until a `remember` call writes 99.
 static LEFT_BEHIND: AtomicU32 = AtomicU32::new(7);
