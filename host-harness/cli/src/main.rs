@@ -256,6 +256,9 @@ fn open(cli: &Cli) -> Result<Harness, Fail> {
     let mut config = HarnessConfig::new(&data_dir);
     config.plugin.clone_from(&cli.plugin);
     config.manifest.clone_from(&cli.manifest);
+    if let Some(instances) = cli.command.instances() {
+        config.max_instances = instances;
+    }
     // An installed plugin runs with the grant recorded when it was installed, unless
     // --grant says otherwise.
     let mut grants = cli.grants.clone();
