@@ -182,6 +182,42 @@ impl Cli {
     }
 }
 
+/// Runs `cmd` with `stdin` (fed `input` when it is a pipe): its exit code and its stdout's
+/// JSON lines. A run past 30 s is killed and fails the test.
+async fn raw_run(
+    mut cmd: Command,
+    stdin: Stdio,
+    input: &'static [u8],
+) -> (Option<i32>, Vec<Value>) {
+    let mut child = cmd
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the host-harness binary starts");
+    let pipe = child.stdin.take();
+    let mut stdout = child.stdout.take().expect("stdout pipe");
+    let read = tokio::task::spawn_blocking(move || {
+        if let Some(mut pipe) = pipe {
+            pipe.write_all(input).expect("writing stdin");
+        }
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).expect("reading stdout");
+        text
+    });
+    let Ok(text) = tokio::time::timeout(Duration::from_secs(30), read).await else {
+        let _ = child.kill();
+        panic!("{cmd:?} did not finish in 30 s");
+    };
+    let status = child.wait().expect("the CLI exits");
+    let lines = text
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (status.code(), lines)
+}
+
 /// Runs `cmd` with the CLI's variables cleared unless `cmd` sets them, without blocking the
 /// runtime the fake Twilio serves on.
 async fn exec(mut cmd: Command, stdin: Option<&str>) -> Run {
@@ -2008,6 +2044,53 @@ async fn send_reads_json_lines_and_answers_each_in_input_order() {
             (2, "+12125550001"),
             (3, "+12125550002")
         ]
+    );
+
+    // A line that is not UTF-8 is that line's error; the lines after it are still sent.
+    let input = b"{\"to\": \"+12125550101\", \"body\": \"a\"}\n\xff\xfe\n{\"to\": \"+12125550102\", \"body\": \"b\"}\n";
+    let (code, results) = raw_run(cli.command(&["send"]), Stdio::piped(), input).await;
+    assert_eq!(code, Some(1));
+    let summary: Vec<(u64, Value, Value)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["to"].clone(),
+                r["error"]["kind"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, json!("+12125550101"), Value::Null),
+            (2, Value::Null, json!("usage")),
+            (3, json!("+12125550102"), Value::Null),
+        ]
+    );
+    assert_eq!(
+        results[1]["error"]["message"],
+        "this line is not UTF-8 text; write one JSON object a line"
+    );
+
+    // A read that fails ends the input, with that failure as the last result (stdin here
+    // is a directory: every read of it fails).
+    let directory = std::fs::File::open(cli.dir.path()).expect("open the data directory");
+    let (code, results) = raw_run(cli.command(&["send"]), directory.into(), b"").await;
+    assert_eq!(code, Some(1));
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(
+        (
+            results[0]["line"].clone(),
+            results[0]["error"]["kind"].clone()
+        ),
+        (json!(1), json!("host"))
+    );
+    let message = results[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("reading stdin failed (")
+            && message.ends_with("), so no line after this one was read"),
+        "{message}"
     );
 
     // --parallel is checked, and --body needs --to.

@@ -120,11 +120,26 @@ where
 {
     let harness = Arc::new(harness);
     // stdin is read on a thread of its own, so a slow producer never stalls the sends.
-    let (lines_tx, lines_rx) = tokio::sync::mpsc::channel::<Result<String, String>>(1024);
+    let (lines_tx, lines_rx) = tokio::sync::mpsc::channel::<Result<String, Fail>>(1024);
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
-            let line = line.map_err(|e| format!("reading stdin: {e}"));
-            let stop = line.is_err();
+            // A line that is not UTF-8 is that line's error, and the lines after it are
+            // still read; a failed read ends the input (the next read would fail the same).
+            let (line, stop) = match line {
+                Ok(line) => (Ok(line), false),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => (
+                    Err(Fail::usage(
+                        "this line is not UTF-8 text; write one JSON object a line",
+                    )),
+                    false,
+                ),
+                Err(e) => (
+                    Err(Fail::host(format!(
+                        "reading stdin failed ({e}), so no line after this one was read"
+                    ))),
+                    true,
+                ),
+            };
             if lines_tx.blocking_send(line).is_err() || stop {
                 break;
             }
@@ -141,7 +156,7 @@ where
             tokio::spawn(async move {
                 let result = match line {
                     Ok(line) => handle(harness, line).await,
-                    Err(e) => Err(Fail::host(e)),
+                    Err(fail) => Err(fail),
                 };
                 (index + 1, result)
             })
