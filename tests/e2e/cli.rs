@@ -7,7 +7,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -156,9 +156,6 @@ impl Cli {
             cmd.args(["--twilio-url", url]);
         }
         cmd.args(args);
-        for var in CLEARED_ENV {
-            cmd.env_remove(var);
-        }
         cmd.env("TWILIO_AUTH_TOKEN", TOKEN);
         cmd.env("HOST_HARNESS_NOW", DAYTIME_RFC3339);
         cmd
@@ -182,13 +179,17 @@ impl Cli {
     }
 }
 
-/// Runs `cmd` with `stdin` (fed `input` when it is a pipe): its exit code and its stdout's
-/// JSON lines. A run past 30 s is killed and fails the test.
-async fn raw_run(
+/// Starts `cmd` (its variables cleared as [`exec`] clears them) with `stdin`, and on a
+/// thread of its own hands `talk` the child's stdin (when it is a pipe) and stdout; then
+/// waits for the exit. A child still talking after 30 s is killed and the test fails with
+/// `stuck`.
+async fn talk_to<T: Send + 'static>(
     mut cmd: Command,
     stdin: Stdio,
-    input: &'static [u8],
-) -> (Option<i32>, Vec<Value>) {
+    stuck: &str,
+    talk: impl FnOnce(Option<ChildStdin>, ChildStdout) -> T + Send + 'static,
+) -> (T, std::process::ExitStatus) {
+    clear_cli_env(&mut cmd);
     let mut child = cmd
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -196,31 +197,43 @@ async fn raw_run(
         .spawn()
         .expect("the host-harness binary starts");
     let pipe = child.stdin.take();
-    let mut stdout = child.stdout.take().expect("stdout pipe");
-    let read = tokio::task::spawn_blocking(move || {
-        if let Some(mut pipe) = pipe {
-            pipe.write_all(input).expect("writing stdin");
-        }
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).expect("reading stdout");
-        text
-    });
-    let Ok(text) = tokio::time::timeout(Duration::from_secs(30), read).await else {
+    let stdout = child.stdout.take().expect("stdout pipe");
+    let talked = tokio::task::spawn_blocking(move || talk(pipe, stdout));
+    let Ok(answer) = tokio::time::timeout(Duration::from_secs(30), talked).await else {
+        // Ends the reads whose answers never came.
         let _ = child.kill();
-        panic!("{cmd:?} did not finish in 30 s");
+        panic!("{stuck} ({cmd:?})");
     };
     let status = child.wait().expect("the CLI exits");
+    (answer.unwrap(), status)
+}
+
+/// Runs `cmd` with `stdin` (fed `input` when it is a pipe): its exit code and its stdout's
+/// JSON lines.
+async fn raw_run(cmd: Command, stdin: Stdio, input: &'static [u8]) -> (Option<i32>, Vec<Value>) {
+    let (text, status) = talk_to(
+        cmd,
+        stdin,
+        "the CLI did not finish in 30 s",
+        move |pipe, mut stdout| {
+            if let Some(mut pipe) = pipe {
+                pipe.write_all(input).expect("writing stdin");
+            }
+            let mut text = String::new();
+            stdout.read_to_string(&mut text).expect("reading stdout");
+            text
+        },
+    )
+    .await;
     let lines = text
-        .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     (status.code(), lines)
 }
 
-/// Runs `cmd` with the CLI's variables cleared unless `cmd` sets them, without blocking the
-/// runtime the fake Twilio serves on.
-async fn exec(mut cmd: Command, stdin: Option<&str>) -> Run {
+/// Removes from `cmd`'s environment each of [`CLEARED_ENV`] that `cmd` does not set itself.
+fn clear_cli_env(cmd: &mut Command) {
     let set: Vec<String> = cmd
         .get_envs()
         .map(|(k, _)| k.to_string_lossy().into_owned())
@@ -230,6 +243,12 @@ async fn exec(mut cmd: Command, stdin: Option<&str>) -> Run {
             cmd.env_remove(var);
         }
     }
+}
+
+/// Runs `cmd` with the CLI's variables cleared unless `cmd` sets them, without blocking the
+/// runtime the fake Twilio serves on.
+async fn exec(mut cmd: Command, stdin: Option<&str>) -> Run {
+    clear_cli_env(&mut cmd);
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -1998,38 +2017,31 @@ async fn send_reads_json_lines_and_answers_each_in_input_order() {
 
     // A producer that waits for each answer before writing the next line gets it: results
     // are not held back until stdin closes.
-    let mut child = cli
-        .command(&["send", "--parallel", "4"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the host-harness binary starts");
-    let mut stdin = child.stdin.take().expect("stdin pipe");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout pipe"));
-    let streamed = tokio::task::spawn_blocking(move || {
-        let mut answers = Vec::new();
-        for i in 0..3 {
-            writeln!(
-                stdin,
-                r#"{{"to": "+1212555{i:04}", "body": "Ready", "user": "sam"}}"#
-            )
-            .expect("writing a line");
-            let mut answer = String::new();
-            std::io::BufRead::read_line(&mut stdout, &mut answer).expect("reading an answer");
-            answers.push(answer);
-        }
-        answers
-    });
-    let Ok(answers) = tokio::time::timeout(Duration::from_secs(30), streamed).await else {
-        // Ends the reads the answers never came for.
-        let _ = child.kill();
-        panic!("the CLI held its answers back while stdin was open");
-    };
-    let status = child.wait().expect("the CLI exits once stdin closes");
+    let (answers, status) = talk_to(
+        cli.command(&["send", "--parallel", "4"]),
+        Stdio::piped(),
+        "the CLI held its answers back while stdin was open",
+        |stdin, stdout| {
+            let mut stdin = stdin.expect("stdin pipe");
+            let mut stdout = std::io::BufReader::new(stdout);
+            let mut answers = Vec::new();
+            for i in 0..3 {
+                writeln!(
+                    stdin,
+                    r#"{{"to": "+1212555{i:04}", "body": "Ready", "user": "sam"}}"#
+                )
+                .expect("writing a line");
+                let mut answer = String::new();
+                std::io::BufRead::read_line(&mut stdout, &mut answer).expect("reading an answer");
+                answers.push(answer);
+            }
+            // `stdin` closes as this returns, which ends the batch.
+            answers
+        },
+    )
+    .await;
     assert!(status.success(), "{status}");
     let answers: Vec<Value> = answers
-        .unwrap()
         .iter()
         .map(|a| serde_json::from_str(a).expect("a JSON result"))
         .collect();
