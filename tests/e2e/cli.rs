@@ -2118,6 +2118,69 @@ async fn send_reads_json_lines_and_answers_each_in_input_order() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_batch_reuses_an_instance_for_a_hundred_lines_and_never_after_a_limit() {
+    // The misbehaving plugin's `remember` answers `clean` in a fresh instance, and otherwise
+    // says what an earlier call on the same instance left in its memory; `get` makes a
+    // request (refused by the host for another origin, refused by the plugin for a bad
+    // URL); `grow` runs into the memory limit. One line in flight, so the lines take one
+    // instance after another.
+    let cli = Cli::new(None).await;
+    let mut input = String::new();
+    for line in 1..=107 {
+        let body = match line {
+            2 => "get https://example.com/x",
+            3 => "get nowhere",
+            5 => "grow",
+            _ => "remember",
+        };
+        input.push_str(&format!(r#"{{"to": "+12125550100", "body": "{body}"}}"#));
+        input.push('\n');
+    }
+    let run = cli
+        .run_with(
+            &[
+                "--plugin",
+                test_programs_artifacts::MISBEHAVING_PLUGIN,
+                "send",
+                "--parallel",
+                "1",
+            ],
+            &[],
+            Some(&input),
+        )
+        .await;
+    run.expect_code(1);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 107);
+    let kinds: Vec<&Value> = lines[1..5].iter().map(|l| &l["error"]["kind"]).collect();
+    assert_eq!(
+        kinds,
+        [
+            &json!("denied-by-host"),
+            &json!("other"),
+            &Value::Null,
+            &json!("host")
+        ],
+        "{lines:#?}"
+    );
+    let limit = lines[4]["error"]["message"].as_str().unwrap();
+    assert!(limit.contains("memory"), "{limit}");
+    let left_behind = "the static holds 99; 262144 scratch bytes are not zero";
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        let expected = match n {
+            2 | 3 | 5 => continue,
+            // The first line; the one after the limit, whose instance was dropped rather
+            // than reused; and the first after that instance served its 100 lines (6 to
+            // 105). Line 4's instance had served line 1 and both refusals.
+            1 | 6 | 106 => "clean",
+            _ => left_behind,
+        };
+        assert_eq!(line["status"], expected, "line {n}: {line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn notify_reads_json_lines_and_sends_each_event_once() {
     let fake = start_fake().await;
     let cli = Cli::new(Some(&fake)).await;
